@@ -1,0 +1,197 @@
+//! Scenario tests of the whole engine over the in-memory file system: the write path, reads at a
+//! sequence, iteration in both directions within bounds, reopen, and what recovery does with a
+//! torn or damaged log.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::*;
+use crate::engine::env::MemFs;
+use crate::engine::iter::IterBounds;
+
+fn open(fs: &MemFs) -> Db {
+    Db::open(Arc::new(fs.clone()), Path::new("/db"), Options::default()).expect("open")
+}
+
+fn scan(db: &Db, reverse: bool, bounds: IterBounds) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut it = db.iter(&ReadOptions::default(), reverse, bounds).unwrap();
+    it.seek_to_start();
+    let mut out = Vec::new();
+    while it.valid() {
+        out.push((it.key().to_vec(), it.value().to_vec()));
+        it.advance();
+    }
+    it.status().unwrap();
+    out
+}
+
+fn rng(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[test]
+fn random_ops_match_a_model_through_reopen() {
+    let fs = MemFs::new();
+    let mut model = BTreeMap::new();
+    let mut seed = 0x2545_f491_4f6c_dd1d;
+    for round in 0..3 {
+        let db = open(&fs);
+        for _ in 0..2000 {
+            let k = format!("k{:03}", rng(&mut seed) % 300).into_bytes();
+            match rng(&mut seed) % 4 {
+                0 => {
+                    db.delete(&k, WriteOptions::default()).unwrap();
+                    model.remove(&k);
+                }
+                1 => {
+                    let mut batch = WriteBatch::new();
+                    for j in 0..3u8 {
+                        let mut k2 = k.clone();
+                        k2.push(b'0' + j);
+                        batch.put(&k2, &[j; 3]);
+                        model.insert(k2, vec![j; 3]);
+                    }
+                    db.write(batch, WriteOptions { sync: round == 1 }).unwrap();
+                }
+                _ => {
+                    let v = format!("v{}", rng(&mut seed)).into_bytes();
+                    db.put(&k, &v, WriteOptions::default()).unwrap();
+                    model.insert(k, v);
+                }
+            }
+        }
+        let all: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert_eq!(scan(&db, false, IterBounds::default()), all, "round {round}");
+        let mut rev = all.clone();
+        rev.reverse();
+        assert_eq!(scan(&db, true, IterBounds::default()), rev);
+        for (k, v) in &model {
+            assert_eq!(db.get(k, &ReadOptions::default()).unwrap().as_ref(), Some(v));
+        }
+        db.close().unwrap();
+        assert!(matches!(db.get(b"x", &ReadOptions::default()), Err(Error::Closed)));
+    }
+}
+
+#[test]
+fn bounds_and_seek_in_both_directions() {
+    let fs = MemFs::new();
+    let db = open(&fs);
+    for k in ["a", "b", "c", "d", "e"] {
+        db.put(k.as_bytes(), k.as_bytes(), WriteOptions::default()).unwrap();
+    }
+    db.delete(b"c", WriteOptions::default()).unwrap();
+    let keys = |reverse, lower, upper| -> Vec<String> {
+        scan(&db, reverse, IterBounds { lower, upper })
+            .into_iter()
+            .map(|(k, _)| String::from_utf8(k).unwrap())
+            .collect()
+    };
+    let inc = |s: &str| Bound::Included(s.as_bytes().to_vec());
+    let exc = |s: &str| Bound::Excluded(s.as_bytes().to_vec());
+    assert_eq!(keys(false, inc("b"), exc("e")), ["b", "d"]);
+    assert_eq!(keys(false, exc("b"), inc("e")), ["d", "e"]);
+    assert_eq!(keys(true, inc("b"), exc("e")), ["d", "b"]);
+    assert_eq!(keys(true, exc("a"), inc("d")), ["d", "b"]);
+    assert_eq!(keys(true, exc("a"), inc("c")), ["b"]);
+    assert_eq!(keys(false, inc("x"), Bound::Unbounded), Vec::<String>::new());
+
+    let mut it = db.iter(&ReadOptions::default(), false, IterBounds::default()).unwrap();
+    it.seek(b"bb");
+    assert_eq!(it.key(), b"d");
+    let mut rit = db.iter(&ReadOptions::default(), true, IterBounds::default()).unwrap();
+    rit.seek(b"cc");
+    assert_eq!(rit.key(), b"b");
+    let mut bounded = db.iter(&ReadOptions::default(), false, IterBounds { lower: inc("b"), upper: Bound::Unbounded }).unwrap();
+    bounded.seek(b"a");
+    assert!(!bounded.valid(), "a target outside the range exhausts the iterator");
+}
+
+#[test]
+fn snapshots_and_iterators_see_a_fixed_point() {
+    let fs = MemFs::new();
+    let db = open(&fs);
+    db.put(b"k", b"1", WriteOptions::default()).unwrap();
+    let snap = db.snapshot().unwrap();
+    let mut it = db.iter(&ReadOptions::default(), false, IterBounds::default()).unwrap();
+    db.put(b"k", b"2", WriteOptions::default()).unwrap();
+    db.put(b"later", b"x", WriteOptions::default()).unwrap();
+    let at = ReadOptions { snapshot: Some(snap.seq()), ..ReadOptions::default() };
+    assert_eq!(db.get(b"k", &at).unwrap(), Some(b"1".to_vec()));
+    assert_eq!(db.get(b"later", &at).unwrap(), None);
+    assert_eq!(db.get(b"k", &ReadOptions::default()).unwrap(), Some(b"2".to_vec()));
+    it.seek_to_start();
+    assert_eq!((it.key(), it.value()), (&b"k"[..], &b"1"[..]));
+    it.advance();
+    assert!(!it.valid());
+}
+
+#[test]
+fn torn_log_tail_is_dropped_and_earlier_damage_fails_open() {
+    let fs = MemFs::new();
+    let db = open(&fs);
+    for i in 0..10u8 {
+        db.put(&[i], &[i; 100], WriteOptions::default()).unwrap();
+    }
+    let log = filename::log_file(Path::new("/db"), db.current_log_number());
+    db.close().unwrap();
+    let size = fs.file_size(&log).unwrap();
+
+    // Cut the last record in half: the first nine writes survive.
+    fs.truncate(&log, size - 50).unwrap();
+    let (db, report) = Db::open_with_report(Arc::new(fs.clone()), Path::new("/db"), Options::default()).unwrap();
+    assert_eq!(report.torn_logs.len(), 1);
+    assert_eq!(db.get(&[8], &ReadOptions::default()).unwrap(), Some(vec![8; 100]));
+    assert_eq!(db.get(&[9], &ReadOptions::default()).unwrap(), None);
+    db.put(&[9], b"again", WriteOptions::default()).unwrap();
+    db.close().unwrap();
+
+    // Damage the first record of that log: open must refuse rather than lose data silently.
+    let mut data = fs.read_to_end(&log).unwrap();
+    data[10] ^= 0x80;
+    let file = fs.create(&log).unwrap();
+    file.append(&data).unwrap();
+    let err = Db::open(Arc::new(fs.clone()), Path::new("/db"), Options::default()).err().expect("open fails");
+    assert!(err.is_corruption(), "{err}");
+
+    // Repair skips the damaged block and keeps what the later log holds.
+    let fs_arc: Arc<dyn Fs> = Arc::new(fs.clone());
+    repair(&fs_arc, Path::new("/db")).unwrap();
+    let db = open(&fs);
+    assert_eq!(db.get(&[9], &ReadOptions::default()).unwrap(), Some(b"again".to_vec()));
+}
+
+#[test]
+fn lock_excludes_a_second_open_and_destroy() {
+    let fs = MemFs::new();
+    let db = open(&fs);
+    let fs_arc: Arc<dyn Fs> = Arc::new(fs.clone());
+    assert!(matches!(Db::open(fs_arc.clone(), Path::new("/db"), Options::default()), Err(Error::Locked(_))));
+    assert!(matches!(destroy(&fs_arc, Path::new("/db")), Err(Error::Locked(_))));
+    db.close().unwrap();
+    destroy(&fs_arc, Path::new("/db")).unwrap();
+    assert!(!fs.exists(Path::new("/db/CURRENT")));
+    let opts = Options { create_if_missing: false, ..Options::default() };
+    assert!(matches!(Db::open(fs_arc, Path::new("/db"), opts), Err(Error::InvalidArgument(_))));
+}
+
+#[test]
+fn clear_range_respects_bounds_and_limit() {
+    let fs = MemFs::new();
+    let db = open(&fs);
+    for i in 0..2500u32 {
+        db.put(format!("{i:05}").as_bytes(), b"v", WriteOptions::default()).unwrap();
+    }
+    let bounds = IterBounds { lower: Bound::Included(b"00100".to_vec()), upper: Bound::Excluded(b"02200".to_vec()) };
+    db.clear_range(&ReadOptions::default(), true, bounds, Some(1500)).unwrap();
+    let left = scan(&db, false, IterBounds::default());
+    assert_eq!(left.len(), 1000);
+    assert_eq!(left[99].0, b"00099");
+    assert_eq!(left[100].0, b"00100");
+    assert_eq!(left[700].0, b"02200");
+}

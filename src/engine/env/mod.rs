@@ -1,0 +1,78 @@
+//! The file-system boundary. Every byte the engine reads or writes goes through [`Fs`], so that
+//! the same engine runs on real files ([`PosixFs`]), wholly in memory ([`MemFs`], for tests and the
+//! in-memory mode), or over a wrapper that injects faults and simulates power loss (tests).
+//!
+//! Contracts shared by all implementations: `append` hands the bytes to the OS (or the memory
+//! image) before it returns and keeps no user-space buffer, so a process kill after `append` loses
+//! nothing; `sync` makes everything appended so far durable; a lock is released when its guard drops.
+
+mod mem;
+mod posix;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::engine::error::Result;
+
+pub use mem::MemFs;
+pub use posix::PosixFs;
+
+/// A file the engine appends to: a log, a table being built, a MANIFEST.
+///
+/// Appends are serialised by the caller; `sync` may run on another thread concurrently with
+/// appends and covers at least every append that returned before it was called.
+pub trait WritableFile: Send + Sync {
+    /// Appends `data` at the end of the file.
+    fn append(&self, data: &[u8]) -> Result<()>;
+    /// Makes every completed append durable.
+    fn sync(&self) -> Result<()>;
+}
+
+/// A file read at arbitrary offsets, shared between threads: a table.
+pub trait RandomAccessFile: Send + Sync {
+    /// Reads `len` bytes at `offset`. Reading past the end is an error, never a short result.
+    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>>;
+    /// The file's size in bytes.
+    fn size(&self) -> u64;
+}
+
+/// Holds a directory's `LOCK`; dropping it releases the lock.
+pub trait FileLock: Send + Sync {}
+
+/// The operations the engine needs from a file system.
+pub trait Fs: Send + Sync + 'static {
+    /// Creates `dir` and its parents if missing.
+    fn create_dir_all(&self, dir: &Path) -> Result<()>;
+    /// True if a file or directory exists at `path`.
+    fn exists(&self, path: &Path) -> bool;
+    /// The names (not paths) of the entries in `dir`.
+    fn children(&self, dir: &Path) -> Result<Vec<String>>;
+    /// Creates `path`, truncating any existing file, for appending.
+    fn create(&self, path: &Path) -> Result<Arc<dyn WritableFile>>;
+    /// Opens `path` for reads at arbitrary offsets.
+    fn open_random(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>>;
+    /// Reads a whole file.
+    fn read_to_end(&self, path: &Path) -> Result<Vec<u8>>;
+    /// The size of a file in bytes.
+    fn file_size(&self, path: &Path) -> Result<u64>;
+    /// Shortens a file to `len` bytes.
+    fn truncate(&self, path: &Path, len: u64) -> Result<()>;
+    /// Deletes a file.
+    fn remove_file(&self, path: &Path) -> Result<()>;
+    /// Deletes an empty directory.
+    fn remove_dir(&self, dir: &Path) -> Result<()>;
+    /// Renames `from` to `to`, replacing `to` atomically.
+    fn rename(&self, from: &Path, to: &Path) -> Result<()>;
+    /// Makes the directory's entries (creations, renames, deletions) durable.
+    fn sync_dir(&self, dir: &Path) -> Result<()>;
+    /// Takes the advisory lock on `path`, creating the file if needed. Fails with
+    /// `Error::Locked` when any handle, in this process or another, holds it.
+    fn lock(&self, path: &Path) -> Result<Box<dyn FileLock>>;
+}
+
+/// Writes `data` to `path` and syncs it: the whole file is durable when this returns.
+pub fn write_file_synced(fs: &dyn Fs, path: &Path, data: &[u8]) -> Result<()> {
+    let file = fs.create(path)?;
+    file.append(data)?;
+    file.sync()
+}

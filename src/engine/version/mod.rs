@@ -1,0 +1,9 @@
+//! The database's versions: which tables are live at which level, and the MANIFEST that records
+//! every change to that set as a [`VersionEdit`].
+
+pub mod edit;
+
+pub use edit::{FileMeta, VersionEdit, NUM_LEVELS};
+pub mod set;
+
+pub use set::VersionSet;
