@@ -1,0 +1,237 @@
+'use strict'
+
+// todb: an embedded, sorted key-value store over a LevelDB-format engine in Rust, shaped as
+// classic-level 3 (abstract-level 3) so that changing the `require` is the whole migration, and
+// also taking leveldown/levelup-style callbacks and streams.
+
+const { AbstractLevel, AbstractSublevel } = require('abstract-level')
+const { NativeDb, NativeBatch } = require('./binding.js')
+const { Iterator, KeyIterator, ValueIterator } = require('./lib/iterator.js')
+const { ChainedBatch } = require('./lib/chained-batch.js')
+const { Snapshot, nativeSnapshot } = require('./lib/snapshot.js')
+const { nativeRange, plainBytes } = require('./lib/range.js')
+const { withCallbacks, popCallback, settle } = require('./lib/callbacks.js')
+
+const kLocation = Symbol('location')
+const kNative = Symbol('native')
+const kPending = Symbol('pending')
+
+const OPEN_OPTIONS = [
+  'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
+  'maxOpenFiles', 'blockRestartInterval', 'maxFileSize'
+]
+
+function requireLocation (location) {
+  if (typeof location !== 'string' || location === '') {
+    throw new TypeError("The first argument 'location' must be a non-empty string")
+  }
+}
+
+function notOpen (method) {
+  const err = new Error(`Database is not open: cannot call ${method}() after close()`)
+  err.code = 'LEVEL_DATABASE_NOT_OPEN'
+  return err
+}
+
+class TodbCore extends AbstractLevel {
+  constructor (location, options) {
+    requireLocation(location)
+    super({
+      encodings: { buffer: true, utf8: true, view: true },
+      has: true,
+      createIfMissing: true,
+      errorIfExists: true,
+      explicitSnapshots: true,
+      getSync: true,
+      additionalMethods: { approximateSize: true, compactRange: true },
+      signals: { iterators: true }
+    }, options)
+    this[kLocation] = location
+    this[kNative] = new NativeDb(location)
+    this[kPending] = new Set()
+  }
+
+  get location () {
+    return this[kLocation]
+  }
+
+  // Work on the pool is tracked so that close() can wait for it, as classic-level does.
+  #track (promise) {
+    const pending = this[kPending]
+    pending.add(promise)
+    const done = () => pending.delete(promise)
+    promise.then(done, done)
+    return promise
+  }
+
+  #write (batch, options) {
+    if (options && options.sync) return this.#track(this[kNative].writeDurable(batch))
+    this[kNative].write(batch)
+  }
+
+  async _open (options) {
+    const native = {}
+    for (const name of OPEN_OPTIONS) {
+      if (options[name] !== undefined) native[name] = options[name]
+    }
+    return this.#track(this[kNative].open(native))
+  }
+
+  async _close () {
+    while (this[kPending].size > 0) {
+      await Promise.allSettled([...this[kPending]])
+    }
+    return this[kNative].close()
+  }
+
+  async _get (key, options) {
+    return this._getSync(key, options)
+  }
+
+  _getSync (key, options) {
+    return this[kNative].get(plainBytes(key), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options))
+  }
+
+  async _getMany (keys, options) {
+    return this[kNative].getMany(keys.map(plainBytes), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options))
+  }
+
+  async _has (key, options) {
+    return this[kNative].has(plainBytes(key), nativeSnapshot(options))
+  }
+
+  async _hasMany (keys, options) {
+    return this[kNative].hasMany(keys.map(plainBytes), nativeSnapshot(options))
+  }
+
+  async _put (key, value, options) {
+    if (options.sync) {
+      const batch = new NativeBatch()
+      batch.put(plainBytes(key), plainBytes(value))
+      return this.#write(batch, options)
+    }
+    this[kNative].put(plainBytes(key), plainBytes(value))
+  }
+
+  async _del (key, options) {
+    if (options.sync) {
+      const batch = new NativeBatch()
+      batch.del(plainBytes(key))
+      return this.#write(batch, options)
+    }
+    this[kNative].del(plainBytes(key))
+  }
+
+  async _batch (operations, options) {
+    const batch = new NativeBatch()
+    for (const op of operations) {
+      if (op.type === 'put') batch.put(plainBytes(op.key), plainBytes(op.value))
+      else batch.del(plainBytes(op.key))
+    }
+    return this.#write(batch, options)
+  }
+
+  _chainedBatch () {
+    return new ChainedBatch(this, (batch, options) => this.#write(batch, options))
+  }
+
+  async _clear (options) {
+    const [lower, lowerInclusive, upper, upperInclusive] = nativeRange(options)
+    const limit = Number.isInteger(options.limit) && options.limit >= 0 ? options.limit : -1
+    return this.#track(this[kNative].clear(options.reverse, lower, lowerInclusive, upper, upperInclusive, limit, nativeSnapshot(options)))
+  }
+
+  _iterator (options) {
+    return new Iterator(this, this[kNative], options)
+  }
+
+  _keys (options) {
+    return new KeyIterator(this, this[kNative], options)
+  }
+
+  _values (options) {
+    return new ValueIterator(this, this[kNative], options)
+  }
+
+  _snapshot (options) {
+    return new Snapshot(options, this[kNative].snapshot())
+  }
+
+  _sublevel (name, options) {
+    return new TodbSublevel(this, name, options)
+  }
+
+  async approximateSize (start, end, options) {
+    if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
+    if (typeof options !== 'object' || options === null) options = null
+    if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options))
+    if (this.status !== 'open') throw notOpen('approximateSize')
+    const keyEncoding = this.keyEncoding(options && options.keyEncoding)
+    return this.#track(this[kNative].approximateSize(keyEncoding.encode(start), keyEncoding.encode(end)))
+  }
+
+  async compactRange (start, end, options) {
+    if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
+    if (typeof options !== 'object' || options === null) options = null
+    if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
+    if (this.status !== 'open') throw notOpen('compactRange')
+    const keyEncoding = this.keyEncoding(options && options.keyEncoding)
+    return this.#track(this[kNative].compactRange(keyEncoding.encode(start), keyEncoding.encode(end)))
+  }
+
+  getProperty (property) {
+    if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string")
+    if (this.status !== 'open') {
+      const err = new Error('Database is not open')
+      err.code = 'LEVEL_DATABASE_NOT_OPEN'
+      throw err
+    }
+    const value = this[kNative].getProperty(property)
+    return value == null ? undefined : value
+  }
+
+  static async destroy (location) {
+    requireLocation(location)
+    return NativeDb.destroy(location)
+  }
+
+  static async repair (location) {
+    requireLocation(location)
+    return NativeDb.repair(location)
+  }
+}
+
+class TodbSublevel extends withCallbacks(AbstractSublevel) {
+  _sublevel (name, options) {
+    return new TodbSublevel(this, name, options)
+  }
+}
+
+class Todb extends withCallbacks(TodbCore) {
+  // new Todb(location, [options], [callback]): the callback gets (err, db) once open.
+  constructor (location, options, callback) {
+    if (typeof options === 'function') {
+      callback = options
+      options = undefined
+    }
+    super(location, options)
+    if (typeof callback === 'function') {
+      settle(() => this.open(), (err) => callback(err || null, err ? undefined : this))
+    }
+  }
+
+  static destroy (location, ...rest) {
+    const callback = popCallback(rest)
+    if (callback === null) return TodbCore.destroy(location)
+    settle(() => TodbCore.destroy(location), callback)
+  }
+
+  static repair (location, ...rest) {
+    const callback = popCallback(rest)
+    if (callback === null) return TodbCore.repair(location)
+    settle(() => TodbCore.repair(location), callback)
+  }
+}
+
+exports.Todb = Todb
+exports.ClassicLevel = Todb

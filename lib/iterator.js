@@ -1,0 +1,125 @@
+'use strict'
+
+const { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } = require('abstract-level')
+const { AbortError } = require('abstract-level/lib/errors')
+const { nativeRange } = require('./range.js')
+const { nativeSnapshot } = require('./snapshot.js')
+
+const kNative = Symbol('native')
+const kCache = Symbol('cache')
+const kPosition = Symbol('position')
+const kFirst = Symbol('first')
+const kEnded = Symbol('ended')
+const kHighWaterMarkBytes = Symbol('highWaterMarkBytes')
+const kSignal = Symbol('signal')
+const empty = []
+
+// classic-level's defaults: nextv() batches are bounded by 16 KiB of keys and values, and next()
+// caches up to 1000 entries, except right after construction or seek(), when one entry is the
+// common need.
+const DEFAULT_HIGH_WATER_MARK_BYTES = 16 * 1024
+const NEXT_CACHE_SIZE = 1000
+
+// The native cursor returns a flat array [key0, value0, key1, value1, ...]; each iterator kind
+// picks its items out of it.
+const pickEntry = (flat, i) => [flat[i], flat[i + 1]]
+const pickKey = (flat, i) => flat[i]
+const pickValue = (flat, i) => flat[i + 1]
+
+// Reads run on the calling thread: a memtable or a cached block answers without waiting on a
+// disk, so each batch is one synchronous native call and the promise settles at once.
+function nativeIteratorClass (Base, pick, wants) {
+  return class extends Base {
+    constructor (db, nativeDb, options) {
+      // The native cursor comes first: if it throws (a closed snapshot), no half-built iterator
+      // is left attached to the database for close() to trip over.
+      const [lower, lowerInclusive, upper, upperInclusive] = nativeRange(options)
+      const native = nativeDb.iterator(
+        options.reverse, lower, lowerInclusive, upper, upperInclusive,
+        ...wants(options),
+        options.keyEncoding === 'utf8', options.valueEncoding === 'utf8',
+        options.fillCache === true, nativeSnapshot(options)
+      )
+      super(db, options)
+      this[kNative] = native
+      this[kSignal] = options.signal != null ? options.signal : null
+      const hwm = options.highWaterMarkBytes
+      this[kHighWaterMarkBytes] = Number.isInteger(hwm) && hwm >= 0 ? hwm : DEFAULT_HIGH_WATER_MARK_BYTES
+      this[kCache] = empty
+      this[kPosition] = 0
+      this[kFirst] = true
+      this[kEnded] = false
+    }
+
+    #fetch (size) {
+      const flat = this[kNative].nextv(size, this[kHighWaterMarkBytes])
+      if (flat.length === 0) this[kEnded] = true
+      return flat
+    }
+
+    // Reads complete synchronously, so an abort can only be seen between the call and its
+    // result: with a signal, a read waits one microtask and honours an abort signalled meanwhile.
+    async #checkAbort () {
+      await null
+      if (this[kSignal] !== null && this[kSignal].aborted) throw new AbortError()
+    }
+
+    _seek (target, options) {
+      this[kCache] = empty
+      this[kPosition] = 0
+      this[kFirst] = true
+      this[kEnded] = false
+      this[kNative].seek(target)
+    }
+
+    async _next () {
+      if (this[kSignal] !== null) await this.#checkAbort()
+      if (this[kPosition] >= this[kCache].length) {
+        if (this[kEnded]) return undefined
+        const size = this[kFirst] ? 1 : NEXT_CACHE_SIZE
+        this[kFirst] = false
+        this[kCache] = this.#fetch(size)
+        this[kPosition] = 0
+        if (this[kCache].length === 0) return undefined
+      }
+      const i = this[kPosition]
+      this[kPosition] = i + 2
+      return pick(this[kCache], i)
+    }
+
+    async _nextv (size, options) {
+      if (this[kSignal] !== null) await this.#checkAbort()
+      this[kFirst] = false
+      const items = []
+      // Entries cached by next() come first.
+      while (this[kPosition] < this[kCache].length && items.length < size) {
+        items.push(pick(this[kCache], this[kPosition]))
+        this[kPosition] += 2
+      }
+      if (items.length > 0 || this[kEnded]) return items
+      const flat = this.#fetch(size)
+      for (let i = 0; i < flat.length; i += 2) items.push(pick(flat, i))
+      return items
+    }
+
+    async _close () {
+      this[kSignal] = null
+      this[kCache] = empty
+      this[kNative].close()
+    }
+
+    // Undocumented, for tests: entries cached by next() and not yet returned.
+    get cached () {
+      return (this[kCache].length - this[kPosition]) / 2
+    }
+  }
+}
+
+// Which of keys and values to read. Key and value iterators ignore the keys and values options.
+const entryWants = (options) => [options.keys !== false, options.values !== false]
+const keyWants = () => [true, false]
+const valueWants = () => [false, true]
+
+exports.Iterator = nativeIteratorClass(AbstractIterator, pickEntry, entryWants)
+exports.KeyIterator = nativeIteratorClass(AbstractKeyIterator, pickKey, keyWants)
+exports.ValueIterator = nativeIteratorClass(AbstractValueIterator, pickValue, valueWants)

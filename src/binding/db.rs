@@ -1,0 +1,212 @@
+//! `NativeDb`, the class `index.js` drives: one per JavaScript database instance. Memory-only
+//! calls run here on the JavaScript thread; disk waits go to the pool (see `mod.rs`).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::AsyncTask;
+use napi_derive::napi;
+
+use crate::binding::batch::NativeBatch;
+use crate::binding::convert::{Bytes, MaybeOut, Out, OutList};
+use crate::binding::error::{coded, to_js, Code, NOT_OPEN};
+use crate::binding::iterator::{bounds, NativeIterator};
+use crate::binding::options::OpenOptions;
+use crate::binding::snapshot::NativeSnapshot;
+use crate::binding::tasks::EngineTask;
+use crate::engine::env::{Fs, PosixFs};
+use crate::engine::{self, Db, ReadOptions, WriteOptions};
+
+fn posix() -> Arc<dyn Fs> {
+    Arc::new(PosixFs)
+}
+
+/// The native side of a database instance.
+#[napi]
+pub struct NativeDb {
+    location: PathBuf,
+    db: Arc<Mutex<Option<Db>>>,
+}
+
+impl NativeDb {
+    fn db(&self) -> napi::Result<Db, Code> {
+        let slot = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        slot.clone().ok_or_else(|| coded(NOT_OPEN, "Database is not open"))
+    }
+
+    fn read_options(snapshot: Option<&NativeSnapshot>, fill_cache: bool) -> napi::Result<ReadOptions, Code> {
+        Ok(ReadOptions { snapshot: snapshot.map(NativeSnapshot::seq).transpose()?, fill_cache })
+    }
+}
+
+#[napi]
+impl NativeDb {
+    /// A handle for the database at `location`; nothing is opened yet.
+    #[napi(constructor)]
+    pub fn new(location: String) -> NativeDb {
+        NativeDb { location: PathBuf::from(location), db: Arc::new(Mutex::new(None)) }
+    }
+
+    /// Opens the database on the pool (it reads the MANIFEST and replays logs).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn open(&self, options: Option<OpenOptions>) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+        let options = options.unwrap_or_default().to_engine()?;
+        let slot = self.db.clone();
+        let location = self.location.clone();
+        Ok(AsyncTask::new(EngineTask::new(move || {
+            let db = Db::open(posix(), &location, options)?;
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(db);
+            Ok(())
+        })))
+    }
+
+    /// Closes the database on the pool and releases its lock. Closing twice is harmless.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&self) -> AsyncTask<EngineTask<()>> {
+        let db = self.db.lock().unwrap_or_else(|e| e.into_inner()).take();
+        AsyncTask::new(EngineTask::new(move || db.map_or(Ok(()), |db| db.close())))
+    }
+
+    /// The value of `key`, or `undefined`.
+    #[napi(ts_return_type = "string | Buffer | undefined")]
+    pub fn get(&self, key: Bytes, utf8: bool, fill_cache: bool, snapshot: Option<&NativeSnapshot>) -> napi::Result<MaybeOut, Code> {
+        let db = self.db()?;
+        let value = db.get(&key, &Self::read_options(snapshot, fill_cache)?).map_err(to_js)?;
+        Ok(MaybeOut(value.map(|data| Out { data, utf8 })))
+    }
+
+    /// The values of `keys`, with `undefined` for missing ones, all read at one point in time.
+    #[napi(ts_return_type = "Array<string | Buffer | undefined>")]
+    pub fn get_many(&self, keys: Vec<Bytes>, utf8: bool, fill_cache: bool, snapshot: Option<&NativeSnapshot>) -> napi::Result<OutList, Code> {
+        let db = self.db()?;
+        let mut options = Self::read_options(snapshot, fill_cache)?;
+        options.snapshot.get_or_insert(db.last_sequence());
+        let items = keys.iter().map(|k| db.get(k, &options)).collect::<engine::Result<Vec<_>>>().map_err(to_js)?;
+        Ok(OutList { items, utf8 })
+    }
+
+    /// Whether `key` has a value.
+    #[napi]
+    pub fn has(&self, key: Bytes, snapshot: Option<&NativeSnapshot>) -> napi::Result<bool, Code> {
+        let db = self.db()?;
+        Ok(db.get(&key, &Self::read_options(snapshot, true)?).map_err(to_js)?.is_some())
+    }
+
+    /// Whether each of `keys` has a value, at one point in time.
+    #[napi]
+    pub fn has_many(&self, keys: Vec<Bytes>, snapshot: Option<&NativeSnapshot>) -> napi::Result<Vec<bool>, Code> {
+        let db = self.db()?;
+        let mut options = Self::read_options(snapshot, true)?;
+        options.snapshot.get_or_insert(db.last_sequence());
+        keys.iter().map(|k| db.get(k, &options).map(|v| v.is_some())).collect::<engine::Result<_>>().map_err(to_js)
+    }
+
+    /// Sets `key` to `value`; returns once the log record reached the OS.
+    #[napi]
+    pub fn put(&self, key: Bytes, value: Bytes) -> napi::Result<(), Code> {
+        self.db()?.put(&key, &value, WriteOptions::default()).map_err(to_js)
+    }
+
+    /// Deletes `key`; returns once the log record reached the OS.
+    #[napi]
+    pub fn del(&self, key: Bytes) -> napi::Result<(), Code> {
+        self.db()?.delete(&key, WriteOptions::default()).map_err(to_js)
+    }
+
+    /// Applies `batch` atomically and empties it; returns once the log record reached the OS.
+    #[napi]
+    pub fn write(&self, batch: &NativeBatch) -> napi::Result<(), Code> {
+        self.db()?.write(batch.take(), WriteOptions::default()).map_err(to_js)
+    }
+
+    /// Applies `batch` atomically and fsyncs the log before settling, on the pool.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn write_durable(&self, batch: &NativeBatch) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+        let db = self.db()?;
+        let batch = batch.take();
+        Ok(AsyncTask::new(EngineTask::new(move || db.write(batch, WriteOptions { sync: true }))))
+    }
+
+    /// Deletes the keys in a range, at most `limit` of them (negative: no limit), on the pool.
+    #[napi(ts_return_type = "Promise<void>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn clear(
+        &self,
+        reverse: bool,
+        lower: Option<Bytes>,
+        lower_inclusive: bool,
+        upper: Option<Bytes>,
+        upper_inclusive: bool,
+        limit: f64,
+        snapshot: Option<&NativeSnapshot>,
+    ) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+        let db = self.db()?;
+        let options = Self::read_options(snapshot, false)?;
+        let range = bounds(lower, lower_inclusive, upper, upper_inclusive);
+        let limit = (limit >= 0.0).then_some(limit as u64);
+        Ok(AsyncTask::new(EngineTask::new(move || db.clear_range(&options, reverse, range, limit))))
+    }
+
+    /// An iterator over a range, at `snapshot` or now.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn iterator(
+        &self,
+        reverse: bool,
+        lower: Option<Bytes>,
+        lower_inclusive: bool,
+        upper: Option<Bytes>,
+        upper_inclusive: bool,
+        keys: bool,
+        values: bool,
+        key_utf8: bool,
+        value_utf8: bool,
+        fill_cache: bool,
+        snapshot: Option<&NativeSnapshot>,
+    ) -> napi::Result<NativeIterator, Code> {
+        let db = self.db()?;
+        let options = Self::read_options(snapshot, fill_cache)?;
+        let it = db.iter(&options, reverse, bounds(lower, lower_inclusive, upper, upper_inclusive)).map_err(to_js)?;
+        Ok(NativeIterator::new(it, keys, values, key_utf8, value_utf8))
+    }
+
+    /// Holds the current state for reads through the returned snapshot.
+    #[napi]
+    pub fn snapshot(&self) -> napi::Result<NativeSnapshot, Code> {
+        Ok(NativeSnapshot::new(self.db()?.snapshot().map_err(to_js)?))
+    }
+
+    /// Approximate bytes on disk for keys in `[start, end)`.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn approximate_size(&self, start: Bytes, end: Bytes) -> napi::Result<AsyncTask<EngineTask<f64>>, Code> {
+        let db = self.db()?;
+        let (start, end) = (start.to_vec(), end.to_vec());
+        Ok(AsyncTask::new(EngineTask::new(move || db.approximate_size(&start, &end).map(|n| n as f64))))
+    }
+
+    /// Compacts the range `[start, end]` down the levels, on the pool.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn compact_range(&self, start: Option<Bytes>, end: Option<Bytes>) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+        let db = self.db()?;
+        let (start, end) = (start.map(|b| b.to_vec()), end.map(|b| b.to_vec()));
+        Ok(AsyncTask::new(EngineTask::new(move || db.compact_range(start.as_deref(), end.as_deref()))))
+    }
+
+    /// A LevelDB property string, or `undefined` for an unknown property.
+    #[napi]
+    pub fn get_property(&self, name: String) -> napi::Result<Option<String>, Code> {
+        self.db()?.property(&name).map_err(to_js)
+    }
+
+    /// Deletes the database at `location`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn destroy(location: String) -> AsyncTask<EngineTask<()>> {
+        AsyncTask::new(EngineTask::new(move || engine::db::destroy(&posix(), &PathBuf::from(location))))
+    }
+
+    /// Rebuilds the database's MANIFEST from what is readable at `location`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn repair(location: String) -> AsyncTask<EngineTask<()>> {
+        AsyncTask::new(EngineTask::new(move || engine::db::repair(&posix(), &PathBuf::from(location)).map(|_| ())))
+    }
+}
