@@ -20,6 +20,7 @@ pub mod key;
 pub mod memtable;
 pub mod options;
 pub mod snapshot;
+pub mod sstable;
 pub mod version;
 pub mod wal;
 pub mod write_batch;

@@ -1,0 +1,208 @@
+//! The block cache: uncompressed data blocks shared by every open table, so hot blocks are
+//! neither re-read nor re-decompressed.
+//!
+//! Entries are keyed by `(cache id, block offset)`: each opened table takes a fresh id from
+//! [`BlockCache::new_id`], so a file number reused after deletion can never serve a dead table's
+//! blocks. The cache is bounded by the bytes of the blocks it holds and evicts least recently used
+//! blocks first. It is split into shards, each behind its own mutex and holding an equal part of
+//! the capacity, so concurrent readers seldom wait on each other. Within a shard, recency is a
+//! counter stamped on each use; a `BTreeMap` from stamp to key finds the oldest entry, which
+//! keeps `get` and `insert` at O(log n) without linked lists or unsafe code.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::engine::sstable::block::Block;
+
+const SHARD_BITS: u32 = 4;
+const NUM_SHARDS: usize = 1 << SHARD_BITS;
+
+type CacheKey = (u64, u64);
+
+struct Entry {
+    block: Arc<Block>,
+    stamp: u64,
+    charge: usize,
+}
+
+#[derive(Default)]
+struct Shard {
+    map: HashMap<CacheKey, Entry>,
+    by_age: BTreeMap<u64, CacheKey>,
+    next_stamp: u64,
+    usage: usize,
+    capacity: usize,
+}
+
+impl Shard {
+    fn touch(&mut self, key: CacheKey) -> Option<Arc<Block>> {
+        let stamp = self.next_stamp;
+        let entry = self.map.get_mut(&key)?;
+        self.by_age.remove(&entry.stamp);
+        entry.stamp = stamp;
+        self.by_age.insert(stamp, key);
+        self.next_stamp += 1;
+        Some(Arc::clone(&entry.block))
+    }
+
+    fn remove(&mut self, key: CacheKey) {
+        if let Some(old) = self.map.remove(&key) {
+            self.by_age.remove(&old.stamp);
+            self.usage -= old.charge;
+        }
+    }
+
+    fn insert(&mut self, key: CacheKey, block: Arc<Block>) {
+        self.remove(key);
+        let charge = block.size();
+        // A block bigger than the whole shard would only flush everything else and then go.
+        if charge > self.capacity {
+            return;
+        }
+        while self.usage + charge > self.capacity {
+            let Some((_, oldest)) = self.by_age.pop_first() else { break };
+            if let Some(old) = self.map.remove(&oldest) {
+                self.usage -= old.charge;
+            }
+        }
+        let stamp = self.next_stamp;
+        self.next_stamp += 1;
+        self.by_age.insert(stamp, key);
+        self.map.insert(key, Entry { block, stamp, charge });
+        self.usage += charge;
+    }
+}
+
+/// A sharded LRU cache of parsed blocks, bounded by their total size in bytes.
+pub struct BlockCache {
+    shards: [Mutex<Shard>; NUM_SHARDS],
+    next_id: AtomicU64,
+}
+
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    // A panic while holding the lock cannot leave a shard inconsistent in a way that matters to
+    // readers (at worst an entry is missing), so a poisoned lock is used as is.
+    shard.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl BlockCache {
+    /// A cache holding at most about `capacity_bytes` of blocks (split evenly over the shards,
+    /// so a single shard may start evicting slightly before the total is reached). 0 caches
+    /// nothing.
+    pub fn new(capacity_bytes: usize) -> BlockCache {
+        let per_shard = capacity_bytes.div_ceil(NUM_SHARDS);
+        let shards = std::array::from_fn(|_| Mutex::new(Shard { capacity: per_shard, ..Shard::default() }));
+        BlockCache { shards, next_id: AtomicU64::new(1) }
+    }
+
+    /// A fresh id for a newly opened table; ids are never reused during the cache's life.
+    pub fn new_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Always `Some` (the index is masked to the shard count); an `Option` only to stay free of
+    /// panicking indexing.
+    fn shard(&self, key: CacheKey) -> Option<&Mutex<Shard>> {
+        // Spread consecutive offsets of one table over the shards: multiply by an odd constant
+        // and take the top bits.
+        let mixed = (key.0.rotate_left(32) ^ key.1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.shards.get((mixed >> (64 - SHARD_BITS)) as usize & (NUM_SHARDS - 1))
+    }
+
+    /// The block cached for table `cache_id` at `offset`, marking it most recently used.
+    pub fn get(&self, cache_id: u64, offset: u64) -> Option<Arc<Block>> {
+        self.shard((cache_id, offset)).and_then(|s| lock(s).touch((cache_id, offset)))
+    }
+
+    /// Caches `block` for table `cache_id` at `offset`, replacing any previous entry and evicting
+    /// least recently used blocks to stay within capacity. A block larger than a shard's share of
+    /// the capacity is not cached.
+    pub fn insert(&self, cache_id: u64, offset: u64, block: Arc<Block>) {
+        if let Some(shard) = self.shard((cache_id, offset)) {
+            lock(shard).insert((cache_id, offset), block);
+        }
+    }
+
+    /// Total bytes of the blocks held.
+    pub fn usage(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).usage).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(size: usize) -> Arc<Block> {
+        let mut data = vec![0u8; size.max(4)];
+        let n = data.len();
+        data[n - 4..].copy_from_slice(&0u32.to_le_bytes());
+        Arc::new(Block::new(data, 0).unwrap())
+    }
+
+    #[test]
+    fn get_after_insert_and_ids_are_unique() {
+        let cache = BlockCache::new(1 << 20);
+        let a = cache.new_id();
+        let b = cache.new_id();
+        assert_ne!(a, b);
+        cache.insert(a, 0, block(100));
+        assert!(cache.get(a, 0).is_some());
+        assert!(cache.get(b, 0).is_none());
+        assert!(cache.get(a, 1).is_none());
+        assert_eq!(cache.usage(), 100);
+        cache.insert(a, 0, block(50));
+        assert_eq!(cache.usage(), 50);
+    }
+
+    #[test]
+    fn evicts_least_recently_used_within_a_shard() {
+        let mut shard = Shard { capacity: 300, ..Shard::default() };
+        shard.insert((1, 0), block(100));
+        shard.insert((1, 1), block(100));
+        shard.insert((1, 2), block(100));
+        assert!(shard.touch((1, 0)).is_some());
+        shard.insert((1, 3), block(100));
+        assert!(shard.touch((1, 1)).is_none(), "the least recently used entry goes first");
+        assert!(shard.touch((1, 0)).is_some() && shard.touch((1, 2)).is_some());
+        assert_eq!(shard.usage, 300);
+        shard.insert((1, 4), block(301));
+        assert!(shard.touch((1, 4)).is_none());
+        assert_eq!(shard.map.len(), shard.by_age.len());
+    }
+
+    #[test]
+    fn total_usage_stays_bounded() {
+        let cache = BlockCache::new(16 * 1000);
+        let id = cache.new_id();
+        for offset in 0..2000 {
+            cache.insert(id, offset * 4096, block(100));
+            assert!(cache.usage() <= 16 * 1000);
+        }
+        assert!(cache.usage() > 8 * 1000, "shards should fill up: {}", cache.usage());
+        let zero = BlockCache::new(0);
+        zero.insert(1, 0, block(10));
+        assert!(zero.get(1, 0).is_none());
+    }
+
+    #[test]
+    fn shared_between_threads() {
+        let cache = Arc::new(BlockCache::new(1 << 16));
+        let handles: Vec<_> = (0..4u64)
+            .map(|t| {
+                let cache = Arc::clone(&cache);
+                std::thread::spawn(move || {
+                    for i in 0..500u64 {
+                        cache.insert(t, i, block(64));
+                        let _ = cache.get(t, i / 2);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert!(cache.usage() <= 1 << 16);
+    }
+}

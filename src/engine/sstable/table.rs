@@ -1,0 +1,397 @@
+//! An open, immutable table file: point reads and a two-level iterator (index block, then data
+//! blocks) over its entries.
+//!
+//! Opening reads the footer, the index block and the metaindex, and the filter block when the
+//! metaindex names ours; those stay in memory for the table's life and their checksums are always
+//! verified. Data blocks are read on demand, checksummed when the table was opened with
+//! `verify_checksums`, and shared through the optional [`BlockCache`]. Every damaged byte or failed
+//! read surfaces as an `Err` or an iterator `status`, never as a panic or as wrong data.
+
+use std::sync::Arc;
+
+use crate::engine::env::RandomAccessFile;
+use crate::engine::error::{Error, Result};
+use crate::engine::iter::InternalIterator;
+use crate::engine::key::{compare_internal, user_key};
+use crate::engine::sstable::block::{bytewise, Block, BlockIter};
+use crate::engine::sstable::bloom::BloomFilterPolicy;
+use crate::engine::sstable::cache::BlockCache;
+use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockReader};
+use crate::engine::sstable::format::{read_block, read_footer, BlockHandle};
+
+/// An open table, shared by reads on any thread.
+pub struct Table {
+    file: Arc<dyn RandomAccessFile>,
+    file_number: u64,
+    cache: Option<Arc<BlockCache>>,
+    cache_id: u64,
+    verify_checksums: bool,
+    index: Arc<Block>,
+    filter: Option<FilterBlockReader>,
+    metaindex_handle: BlockHandle,
+}
+
+/// Names the table in a corruption message so the damaged file can be found.
+fn in_table(file_number: u64) -> impl Fn(Error) -> Error {
+    move |e| match e {
+        Error::Corruption(reason) => Error::Corruption(format!("table {file_number:06}: {reason}")),
+        other => other,
+    }
+}
+
+fn read_meta_block(file: &dyn RandomAccessFile, handle: &BlockHandle) -> Result<Block> {
+    Block::new(read_block(file, handle, true)?, handle.offset)
+}
+
+impl Table {
+    /// Opens the table in `file`. `file_number` only names the table in error messages; `cache`,
+    /// if given, holds its data blocks under an id fresh to this open. `verify_checksums` applies
+    /// to data blocks; the index, metaindex and filter blocks are always verified. A filter is
+    /// used only if the metaindex names "filter.leveldb.BuiltinBloomFilter2".
+    pub fn open(
+        file: Arc<dyn RandomAccessFile>,
+        file_number: u64,
+        cache: Option<Arc<BlockCache>>,
+        verify_checksums: bool,
+    ) -> Result<Arc<Table>> {
+        let ctx = in_table(file_number);
+        let footer = read_footer(&*file).map_err(&ctx)?;
+        let index = Arc::new(read_meta_block(&*file, &footer.index).map_err(&ctx)?);
+        let filter = Self::read_filter(&*file, &footer.metaindex).map_err(&ctx)?;
+        let cache_id = cache.as_ref().map_or(0, |c| c.new_id());
+        Ok(Arc::new(Table {
+            file,
+            file_number,
+            cache,
+            cache_id,
+            verify_checksums,
+            index,
+            filter,
+            metaindex_handle: footer.metaindex,
+        }))
+    }
+
+    fn read_filter(file: &dyn RandomAccessFile, metaindex: &BlockHandle) -> Result<Option<FilterBlockReader>> {
+        let meta = Arc::new(read_meta_block(file, metaindex)?);
+        let policy = BloomFilterPolicy::default();
+        let key = filter_meta_key(&policy);
+        let mut it = meta.iter(bytewise);
+        it.seek(&key);
+        it.status()?;
+        if !it.valid() || it.key() != key.as_slice() {
+            return Ok(None);
+        }
+        let (handle, _) = BlockHandle::decode(it.value())
+            .ok_or_else(|| Error::corruption(format!("metaindex at offset {}: bad filter handle", metaindex.offset)))?;
+        let data = read_block(file, &handle, true)?;
+        // The probe count is read from each filter, so the reader's bits-per-key is irrelevant.
+        Ok(Some(FilterBlockReader::new(policy, data, handle.offset)?))
+    }
+
+    /// The file number given to `open`.
+    pub fn file_number(&self) -> u64 {
+        self.file_number
+    }
+
+    /// True when the table has a bloom filter that point reads consult.
+    pub fn has_filter(&self) -> bool {
+        self.filter.is_some()
+    }
+
+    /// Reads the data block an index entry's value points at, through the cache.
+    fn read_data_block(&self, index_value: &[u8], fill_cache: bool) -> Result<Arc<Block>> {
+        let ctx = in_table(self.file_number);
+        let (handle, _) = BlockHandle::decode(index_value)
+            .ok_or_else(|| ctx(Error::corruption("bad block handle in index block")))?;
+        if let Some(block) = self.cache.as_ref().and_then(|c| c.get(self.cache_id, handle.offset)) {
+            return Ok(block);
+        }
+        let data = read_block(&*self.file, &handle, self.verify_checksums).map_err(&ctx)?;
+        let block = Arc::new(Block::new(data, handle.offset).map_err(&ctx)?);
+        if fill_cache {
+            if let Some(cache) = &self.cache {
+                cache.insert(self.cache_id, handle.offset, Arc::clone(&block));
+            }
+        }
+        Ok(block)
+    }
+
+    /// The first entry whose internal key is `>= ikey` within the one data block that could hold
+    /// `ikey`'s user key, as `(internal key, value)`. `Ok(None)` when the bloom filter rules the
+    /// user key out (no block is read) or that block has no such entry. The caller must check
+    /// that the returned user key is the one it wants. `fill_cache` controls whether a block read
+    /// from the file is added to the cache.
+    pub fn get(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let mut index = self.index.iter(compare_internal);
+        index.seek(ikey);
+        if !index.valid() {
+            index.status().map_err(in_table(self.file_number))?;
+            return Ok(None);
+        }
+        if let Some(filter) = &self.filter {
+            if let Some((handle, _)) = BlockHandle::decode(index.value()) {
+                if !filter.key_may_match(handle.offset, user_key(ikey)) {
+                    return Ok(None);
+                }
+            }
+        }
+        let block = self.read_data_block(index.value(), fill_cache)?;
+        let mut it = block.iter(compare_internal);
+        it.seek(ikey);
+        if it.valid() {
+            return Ok(Some((it.key().to_vec(), it.value().to_vec())));
+        }
+        it.status().map_err(in_table(self.file_number))?;
+        Ok(None)
+    }
+
+    /// An iterator over every entry, in internal-key order. Data blocks it reads go into the
+    /// cache only if `fill_cache` (bulk scans pass false so as not to evict hot blocks).
+    pub fn iter(self: &Arc<Self>, fill_cache: bool) -> TableIterator {
+        TableIterator {
+            table: Arc::clone(self),
+            fill_cache,
+            index: self.index.iter(compare_internal),
+            data: None,
+            data_handle: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The approximate file offset where entries for `ikey` would start: the offset of the data
+    /// block that would hold it, or the metaindex offset (close to the file size) past the last key.
+    pub fn approximate_offset_of(&self, ikey: &[u8]) -> u64 {
+        let mut index = self.index.iter(compare_internal);
+        index.seek(ikey);
+        if index.valid() {
+            if let Some((handle, _)) = BlockHandle::decode(index.value()) {
+                return handle.offset;
+            }
+        }
+        self.metaindex_handle.offset
+    }
+}
+
+/// The two-level iterator of a [`Table`]: an index-block cursor chooses the data block, a
+/// data-block cursor walks it. Follows the [`InternalIterator`] contract; the first error (a bad
+/// handle, a failed read, a damaged block) is sticky and ends iteration.
+pub struct TableIterator {
+    table: Arc<Table>,
+    fill_cache: bool,
+    index: BlockIter,
+    data: Option<BlockIter>,
+    /// The index value `data` was loaded from, to reuse it when a seek lands in the same block.
+    data_handle: Vec<u8>,
+    error: Option<Error>,
+}
+
+impl TableIterator {
+    fn load_data_block(&mut self) {
+        if !self.index.valid() {
+            self.data = None;
+            return;
+        }
+        let handle = self.index.value();
+        if self.data.is_some() && self.data_handle == handle {
+            return;
+        }
+        match self.table.read_data_block(handle, self.fill_cache) {
+            Ok(block) => {
+                self.data_handle.clear();
+                self.data_handle.extend_from_slice(handle);
+                self.data = Some(block.iter(compare_internal));
+            }
+            Err(e) => {
+                self.error = Some(e);
+                self.data = None;
+            }
+        }
+    }
+
+    /// True when positioned, or when iteration has to stop (an error, or the index ran out).
+    fn settled(&mut self) -> bool {
+        if self.error.is_some() {
+            return true;
+        }
+        let Some(data) = &self.data else { return !self.index.valid() };
+        if data.valid() {
+            return true;
+        }
+        if let Err(e) = data.status() {
+            self.error = Some(e);
+            return true;
+        }
+        if !self.index.valid() {
+            self.data = None;
+            return true;
+        }
+        false
+    }
+
+    fn skip_empty_forward(&mut self) {
+        while !self.settled() {
+            self.index.next();
+            self.load_data_block();
+            if let Some(d) = self.data.as_mut() {
+                d.seek_to_first();
+            }
+        }
+    }
+
+    fn skip_empty_backward(&mut self) {
+        while !self.settled() {
+            // The index cursor moves backward from any position (see `BlockIter`).
+            self.index.prev();
+            self.load_data_block();
+            if let Some(d) = self.data.as_mut() {
+                d.seek_to_last();
+            }
+        }
+    }
+
+    fn position_index(&mut self, place: impl FnOnce(&mut BlockIter)) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        place(&mut self.index);
+        self.load_data_block();
+        self.data.is_some()
+    }
+}
+
+impl InternalIterator for TableIterator {
+    fn valid(&self) -> bool {
+        self.error.is_none() && self.data.as_ref().is_some_and(|d| d.valid())
+    }
+
+    fn seek_to_first(&mut self) {
+        if self.position_index(|i| i.seek_to_first()) {
+            if let Some(d) = self.data.as_mut() {
+                d.seek_to_first();
+            }
+        }
+        self.skip_empty_forward();
+    }
+
+    fn seek_to_last(&mut self) {
+        if self.position_index(|i| i.seek_to_last()) {
+            if let Some(d) = self.data.as_mut() {
+                d.seek_to_last();
+            }
+        }
+        self.skip_empty_backward();
+    }
+
+    fn seek(&mut self, target: &[u8]) {
+        if self.position_index(|i| i.seek(target)) {
+            if let Some(d) = self.data.as_mut() {
+                d.seek(target);
+            }
+        }
+        self.skip_empty_forward();
+    }
+
+    fn seek_for_prev(&mut self, target: &[u8]) {
+        // The first block whose separator is >= target is the last that can hold a key <= target:
+        // every key of a later block is above that separator.
+        if self.position_index(|i| i.seek(target)) {
+            if let Some(d) = self.data.as_mut() {
+                d.seek_for_prev(target);
+            }
+            self.skip_empty_backward();
+        } else if self.error.is_none() && self.index.status().is_ok() {
+            self.seek_to_last();
+        }
+    }
+
+    fn next(&mut self) {
+        if self.valid() {
+            if let Some(d) = self.data.as_mut() {
+                d.next();
+            }
+            self.skip_empty_forward();
+        }
+    }
+
+    fn prev(&mut self) {
+        if self.valid() {
+            if let Some(d) = self.data.as_mut() {
+                d.prev();
+            }
+            self.skip_empty_backward();
+        }
+    }
+
+    fn key(&self) -> &[u8] {
+        self.data.as_ref().map_or(&[], |d| d.key())
+    }
+
+    fn value(&self) -> &[u8] {
+        self.data.as_ref().map_or(&[], |d| d.value())
+    }
+
+    fn status(&self) -> Result<()> {
+        if let Some(e) = &self.error {
+            return Err(e.duplicate());
+        }
+        let ctx = in_table(self.table.file_number);
+        self.index.status().map_err(&ctx)?;
+        self.data.as_ref().map_or(Ok(()), |d| d.status().map_err(&ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::env::{Fs, MemFs};
+    use crate::engine::key::{internal_key, ValueKind};
+    use crate::engine::sstable::table_builder::{TableBuilder, TableOptions};
+    use crate::engine::sstable::tests::drain_forward;
+    use std::path::Path;
+
+    /// A 20-entry table with one entry per data block, written to `/t/a.ldb`; returns its bytes.
+    fn tiny_table(fs: &MemFs) -> Vec<u8> {
+        fs.create_dir_all(Path::new("/t")).unwrap();
+        let opts = TableOptions { block_size: 1, compression: false, ..Default::default() };
+        let mut b = TableBuilder::new(fs.create(Path::new("/t/a.ldb")).unwrap(), opts);
+        for i in 0..20u8 {
+            b.add(&internal_key(&[b'k', i], 1, ValueKind::Value), &[i; 10]).unwrap();
+        }
+        b.finish().unwrap();
+        fs.read_to_end(Path::new("/t/a.ldb")).unwrap()
+    }
+
+    fn open(fs: &MemFs, bytes: &[u8], verify: bool) -> Result<Arc<Table>> {
+        fs.create(Path::new("/t/b.ldb")).unwrap().append(bytes).unwrap();
+        Table::open(fs.open_random(Path::new("/t/b.ldb")).unwrap(), 42, None, verify)
+    }
+
+    #[test]
+    fn a_non_table_is_refused_with_the_file_number() {
+        let fs = MemFs::new();
+        let _ = tiny_table(&fs);
+        let err = open(&fs, &[7u8; 100], true).err().unwrap();
+        assert!(err.is_corruption() && err.to_string().contains("table 000042"), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_data_block_stops_iteration_and_fails_get() {
+        let fs = MemFs::new();
+        let mut bytes = tiny_table(&fs);
+        // Entry 5's block: each block is 3 header bytes + 10 key + 10 value + 8 trailer + 5.
+        let block = 3 + 10 + 10 + 8 + 5;
+        bytes[5 * block + 20] ^= 1;
+        let table = open(&fs, &bytes, true).unwrap();
+        let mut it = table.iter(false);
+        assert_eq!(drain_forward(&mut it).len(), 5);
+        assert!(it.status().unwrap_err().to_string().contains(&format!("offset {}", 5 * block)));
+        // Sticky: a new seek does not resume past the damage.
+        it.seek_to_first();
+        assert!(!it.valid() && it.status().is_err());
+        assert!(table.get(&internal_key(&[b'k', 5], 1, ValueKind::Value), false).is_err());
+        assert!(table.get(&internal_key(&[b'k', 6], 1, ValueKind::Value), false).unwrap().is_some());
+        // Unverified, the flipped value byte is not noticed: checksums are what catch data damage.
+        let unverified = open(&fs, &bytes, false).unwrap();
+        assert!(unverified.get(&internal_key(&[b'k', 5], 1, ValueKind::Value), false).unwrap().is_some());
+    }
+}

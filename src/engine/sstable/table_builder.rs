@@ -1,0 +1,332 @@
+//! Writes a table file in LevelDB's format from entries supplied in internal-key order.
+//!
+//! Entries go into data blocks of about `block_size` bytes. When a block is cut, its index entry
+//! is delayed until the next key is seen, so the index can hold a short separator (a user key
+//! `>=` every key in the block and `<` every key after it, tagged with the maximum sequence)
+//! instead of a full key. The file then ends with the filter block, the metaindex, the index
+//! and the footer (layout in `format.rs`). Nothing is synced: the caller syncs the file.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::engine::env::WritableFile;
+use crate::engine::error::{Error, Result};
+use crate::engine::key::{compare_internal, pack_tag, user_key, ValueKind, MAX_SEQUENCE};
+use crate::engine::sstable::block_builder::BlockBuilder;
+use crate::engine::sstable::bloom::{BloomFilterPolicy, DEFAULT_BITS_PER_KEY};
+use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockBuilder};
+use crate::engine::sstable::format::{block_trailer, BlockHandle, Footer, NO_COMPRESSION, SNAPPY_COMPRESSION};
+
+/// How tables are laid out. The defaults are LevelDB's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableOptions {
+    /// Uncompressed bytes after which a data block is cut (default 4096).
+    pub block_size: usize,
+    /// Entries between restart points in data blocks (default 16; the index uses 1).
+    pub restart_interval: usize,
+    /// Snappy-compress blocks that shrink by more than 1/8 (default on).
+    pub compression: bool,
+    /// Bloom filter bits per key, or `None` for no filter block (default `Some(10)`).
+    pub bloom_bits_per_key: Option<usize>,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            block_size: 4096,
+            restart_interval: 16,
+            compression: true,
+            bloom_bits_per_key: Some(DEFAULT_BITS_PER_KEY),
+        }
+    }
+}
+
+/// Appends blocks with their trailers and tracks the file offset.
+struct BlockWriter {
+    file: Arc<dyn WritableFile>,
+    offset: u64,
+    encoder: snap::raw::Encoder,
+}
+
+impl BlockWriter {
+    fn write_block(&mut self, block: &mut BlockBuilder, compression: bool) -> Result<BlockHandle> {
+        let raw = block.finish();
+        let compressed = if compression { self.encoder.compress_vec(raw).ok() } else { None };
+        let handle = match compressed {
+            // Compression must save at least 1/8 to be worth the decompression cost on reads.
+            Some(c) if c.len() < raw.len() - raw.len() / 8 => self.write_raw(&c, SNAPPY_COMPRESSION),
+            _ => self.write_raw(raw, NO_COMPRESSION),
+        };
+        block.reset();
+        handle
+    }
+
+    fn write_raw(&mut self, contents: &[u8], kind: u8) -> Result<BlockHandle> {
+        let handle = BlockHandle::new(self.offset, contents.len() as u64);
+        // One append per block: the file keeps no user-space buffer, so this halves the syscalls.
+        let mut out = Vec::with_capacity(contents.len() + 5);
+        out.extend_from_slice(contents);
+        out.extend_from_slice(&block_trailer(contents, kind));
+        self.append(&out)?;
+        Ok(handle)
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.file.append(bytes)?;
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// Builds one table. Not thread-safe; one writer drives it from `new` to `finish` or `abandon`.
+pub struct TableBuilder {
+    opts: TableOptions,
+    writer: BlockWriter,
+    data_block: BlockBuilder,
+    index_block: BlockBuilder,
+    filter: Option<FilterBlockBuilder>,
+    filter_policy: Option<BloomFilterPolicy>,
+    last_key: Vec<u8>,
+    num_entries: u64,
+    /// The handle of the last cut data block, whose index entry waits for the next key.
+    pending_handle: Option<BlockHandle>,
+    closed: bool,
+    /// The first write error; every later call returns it (a table with a hole must not finish).
+    error: Option<Error>,
+}
+
+impl TableBuilder {
+    /// A builder writing to `file`, which must be empty.
+    pub fn new(file: Arc<dyn WritableFile>, opts: TableOptions) -> TableBuilder {
+        let filter_policy = opts.bloom_bits_per_key.map(BloomFilterPolicy::new);
+        let mut filter = filter_policy.map(FilterBlockBuilder::new);
+        if let Some(f) = filter.as_mut() {
+            f.start_block(0);
+        }
+        TableBuilder {
+            opts,
+            writer: BlockWriter { file, offset: 0, encoder: snap::raw::Encoder::new() },
+            data_block: BlockBuilder::new(opts.restart_interval),
+            index_block: BlockBuilder::new(1),
+            filter,
+            filter_policy,
+            last_key: Vec::new(),
+            num_entries: 0,
+            pending_handle: None,
+            closed: false,
+            error: None,
+        }
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed {
+            return Err(Error::InvalidArgument("table builder already finished or abandoned".into()));
+        }
+        self.error.as_ref().map_or(Ok(()), |e| Err(e.duplicate()))
+    }
+
+    fn record<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            self.error.get_or_insert_with(|| e.duplicate());
+        }
+        r
+    }
+
+    /// Adds an entry. Requires: `ikey` is a valid internal key that sorts strictly after every key
+    /// added before (checked in debug builds). Fails if a block write failed, now or earlier.
+    pub fn add(&mut self, ikey: &[u8], value: &[u8]) -> Result<()> {
+        self.check_open()?;
+        debug_assert!(
+            self.num_entries == 0 || compare_internal(ikey, &self.last_key) == Ordering::Greater,
+            "table keys out of order"
+        );
+        if let Some(handle) = self.pending_handle.take() {
+            let separator = shortest_separator(&self.last_key, ikey);
+            self.index_block.add(&separator, &handle.encode());
+        }
+        if let Some(f) = self.filter.as_mut() {
+            f.add_key(user_key(ikey));
+        }
+        self.last_key.clear();
+        self.last_key.extend_from_slice(ikey);
+        self.num_entries += 1;
+        self.data_block.add(ikey, value);
+        if self.data_block.current_size_estimate() >= self.opts.block_size {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.data_block.is_empty() {
+            return Ok(());
+        }
+        let written = self.writer.write_block(&mut self.data_block, self.opts.compression);
+        self.pending_handle = Some(self.record(written)?);
+        if let Some(f) = self.filter.as_mut() {
+            f.start_block(self.writer.offset);
+        }
+        Ok(())
+    }
+
+    /// Writes the last data block, the filter, metaindex and index blocks and the footer, and
+    /// returns the file's size. The builder is closed afterwards, whatever the outcome. The
+    /// file is not synced.
+    pub fn finish(&mut self) -> Result<u64> {
+        self.check_open()?;
+        let result = self.write_tail();
+        self.closed = true;
+        let size = self.record(result)?;
+        Ok(size)
+    }
+
+    fn write_tail(&mut self) -> Result<u64> {
+        self.flush()?;
+        let mut metaindex = BlockBuilder::new(self.opts.restart_interval);
+        if let (Some(filter), Some(policy)) = (self.filter.take(), self.filter_policy) {
+            let handle = self.writer.write_raw(&filter.finish(), NO_COMPRESSION)?;
+            metaindex.add(&filter_meta_key(&policy), &handle.encode());
+        }
+        let metaindex_handle = self.writer.write_block(&mut metaindex, self.opts.compression)?;
+        if let Some(handle) = self.pending_handle.take() {
+            let successor = short_successor(&self.last_key);
+            self.index_block.add(&successor, &handle.encode());
+        }
+        let index_handle = self.writer.write_block(&mut self.index_block, self.opts.compression)?;
+        self.writer.append(&Footer { metaindex: metaindex_handle, index: index_handle }.encode())?;
+        Ok(self.writer.offset)
+    }
+
+    /// Gives up on the table: nothing more is written. The caller deletes the file.
+    pub fn abandon(&mut self) {
+        self.closed = true;
+    }
+
+    /// Entries added so far.
+    pub fn num_entries(&self) -> u64 {
+        self.num_entries
+    }
+
+    /// Bytes written so far; after a successful `finish`, the file's size.
+    pub fn file_size(&self) -> u64 {
+        self.writer.offset
+    }
+}
+
+/// The tag LevelDB gives a shortened index key: the earliest possible position for that user key.
+fn separator_tag() -> [u8; 8] {
+    pack_tag(MAX_SEQUENCE, ValueKind::Value).to_le_bytes()
+}
+
+/// A short internal key `k` with `start <= k < limit` (LevelDB's bytewise `FindShortestSeparator`
+/// on the user keys, applied only when it both shortens and grows the user key).
+fn shortest_separator(start: &[u8], limit: &[u8]) -> Vec<u8> {
+    let (us, ul) = (user_key(start), user_key(limit));
+    let common = us.iter().zip(ul).take_while(|(a, b)| a == b).count();
+    if let (Some(&s), Some(&l)) = (us.get(common), ul.get(common)) {
+        if s < 0xff && s + 1 < l {
+            let mut key = us.get(..=common).unwrap_or_default().to_vec();
+            if let Some(last) = key.last_mut() {
+                *last = s + 1;
+            }
+            if key.len() < us.len() {
+                key.extend_from_slice(&separator_tag());
+                return key;
+            }
+        }
+    }
+    start.to_vec()
+}
+
+/// A short internal key `k >= key` (LevelDB's bytewise `FindShortSuccessor` on the user key).
+fn short_successor(key: &[u8]) -> Vec<u8> {
+    let uk = user_key(key);
+    if let Some(i) = uk.iter().position(|&b| b != 0xff) {
+        let mut succ = uk.get(..=i).unwrap_or_default().to_vec();
+        if let Some(last) = succ.last_mut() {
+            *last += 1;
+        }
+        if succ.len() < uk.len() {
+            succ.extend_from_slice(&separator_tag());
+            return succ;
+        }
+    }
+    key.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::key::internal_key;
+    use std::sync::Mutex;
+
+    fn ik(k: &[u8], seq: u64) -> Vec<u8> {
+        internal_key(k, seq, ValueKind::Value)
+    }
+
+    #[test]
+    fn separators_follow_leveldb() {
+        let max = |k: &[u8]| internal_key(k, MAX_SEQUENCE, ValueKind::Value);
+        // Shortened: "the quick brown fox" / "the who" -> "the r".
+        assert_eq!(shortest_separator(&ik(b"the quick brown fox", 5), &ik(b"the who", 1)), max(b"the r"));
+        assert_eq!(shortest_separator(&ik(b"abc1xyz", 5), &ik(b"abc3", 1)), max(b"abc2"));
+        // Unchanged: same user key, prefix, adjacent bytes, 0xff.
+        for (a, b) in [(&b"foo"[..], &b"foo"[..]), (b"foo", b"foobar"), (b"abc1", b"abc2"), (b"a\xff", b"b")] {
+            assert_eq!(shortest_separator(&ik(a, 100), &ik(b, 50)), ik(a, 100), "{a:?} {b:?}");
+        }
+        // Would not shrink the key: "a" vs "c" gives "b", same length, so "a" stays.
+        assert_eq!(shortest_separator(&ik(b"a", 3), &ik(b"c", 3)), ik(b"a", 3));
+        assert_eq!(short_successor(&ik(b"abc", 1)), max(b"b"));
+        assert_eq!(short_successor(&ik(b"\xff\xffz", 1)), ik(b"\xff\xffz", 1));
+        assert_eq!(short_successor(&ik(b"\xff\x01z", 1)), max(b"\xff\x02"));
+        assert_eq!(short_successor(&ik(b"\xff\xff", 1)), ik(b"\xff\xff", 1));
+        assert_eq!(short_successor(&ik(b"", 1)), ik(b"", 1));
+    }
+
+    struct FailingFile(Mutex<usize>);
+    impl WritableFile for FailingFile {
+        fn append(&self, _data: &[u8]) -> Result<()> {
+            let mut left = self.0.lock().unwrap();
+            if *left == 0 {
+                return Err(Error::io("append", "/x", std::io::Error::other("disk full")));
+            }
+            *left -= 1;
+            Ok(())
+        }
+        fn sync(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn write_errors_are_sticky() {
+        let mut b = TableBuilder::new(
+            Arc::new(FailingFile(Mutex::new(1))),
+            TableOptions { block_size: 10, ..Default::default() },
+        );
+        b.add(&ik(b"a", 1), b"0123456789").unwrap();
+        assert!(b.add(&ik(b"b", 1), b"0123456789").is_err());
+        assert!(b.add(&ik(b"c", 1), b"x").is_err());
+        assert!(b.finish().is_err());
+        assert!(b.finish().is_err());
+    }
+
+    #[test]
+    fn finish_closes_the_builder() {
+        let fs = crate::engine::env::MemFs::new();
+        use crate::engine::env::Fs;
+        fs.create_dir_all(std::path::Path::new("/d")).unwrap();
+        let mut b = TableBuilder::new(fs.create(std::path::Path::new("/d/t")).unwrap(), TableOptions::default());
+        assert_eq!(b.num_entries(), 0);
+        let size = b.finish().unwrap();
+        assert_eq!(size, b.file_size());
+        assert_eq!(fs.file_size(std::path::Path::new("/d/t")).unwrap(), size);
+        assert!(b.add(&ik(b"a", 1), b"").is_err());
+        let mut abandoned =
+            TableBuilder::new(fs.create(std::path::Path::new("/d/u")).unwrap(), TableOptions::default());
+        abandoned.add(&ik(b"a", 1), b"v").unwrap();
+        abandoned.abandon();
+        assert!(abandoned.finish().is_err());
+        assert_eq!(fs.file_size(std::path::Path::new("/d/u")).unwrap(), 0);
+    }
+}
