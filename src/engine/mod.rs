@@ -21,6 +21,7 @@ pub mod memtable;
 pub mod options;
 pub mod snapshot;
 pub mod sstable;
+pub mod table_cache;
 pub mod version;
 pub mod wal;
 pub mod write_batch;

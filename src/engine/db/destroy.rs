@@ -4,14 +4,19 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::table_writer;
 use crate::engine::env::Fs;
 use crate::engine::error::Result;
 use crate::engine::filename::{self, FileKind};
-use crate::engine::key::COMPARATOR_NAME;
+use crate::engine::key::{self, COMPARATOR_NAME};
+use crate::engine::memtable::MemTable;
+use crate::engine::options::Options;
+use crate::engine::sstable::Table;
 use crate::engine::version::set::set_current_file;
-use crate::engine::version::VersionEdit;
-use crate::engine::wal::{LogReader, LogWriter};
+use crate::engine::version::{FileMeta, VersionEdit};
+use crate::engine::wal::LogReader;
 use crate::engine::write_batch::WriteBatch;
+use crate::engine::iter::InternalIterator;
 
 /// Deletes every database file in `dir`, then `dir` itself if nothing else is left in it.
 /// A missing directory is not an error. Fails with `Error::Locked` while the database is open.
@@ -39,57 +44,93 @@ pub fn destroy(fs: &Arc<dyn Fs>, dir: &Path) -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
-/// Rebuilds the MANIFEST from what can be read: every batch that survives in the logs (damaged
-/// regions are skipped, as LevelDB's repair does) is rewritten into one fresh log, and a new
-/// MANIFEST pointing at it replaces the old. Returns the number of batches recovered.
+/// Scans a table whole: its key range and newest sequence, or `None` when any of it is unreadable
+/// (such a table is left out, as LevelDB's repair leaves out what it cannot read).
+fn scan_table(fs: &dyn Fs, dir: &Path, name: &str, number: u64) -> Option<(FileMeta, u64)> {
+    let path = dir.join(name);
+    let file = fs.open_random(&path).ok()?;
+    let size = file.size();
+    let table = Table::open(file, number, None, true).ok()?;
+    let mut it = table.iter(false);
+    it.seek_to_first();
+    let mut meta = FileMeta { number, size, smallest: Vec::new(), largest: Vec::new() };
+    let mut max_seq = 0;
+    while it.valid() {
+        let parsed = key::parse_internal_key(it.key())?;
+        max_seq = max_seq.max(parsed.seq);
+        if meta.smallest.is_empty() {
+            meta.smallest = it.key().to_vec();
+        }
+        meta.largest = it.key().to_vec();
+        it.next();
+    }
+    it.status().ok()?;
+    (!meta.smallest.is_empty()).then_some((meta, max_seq))
+}
+
+/// Rebuilds the MANIFEST from what can be read, as LevelDB's `RepairDB` does: the batches that
+/// survive in the logs (damaged regions are skipped) are written to a new table, every readable
+/// table is listed at level 0, and a new MANIFEST naming them replaces the old. Returns the number
+/// of tables listed.
 pub fn repair(fs: &Arc<dyn Fs>, dir: &Path) -> Result<u64> {
     if !fs.exists(dir) {
         return Ok(0);
     }
     let _lock = fs.lock(&filename::lock_file(dir))?;
-    let mut logs = Vec::new();
+    let (mut logs, mut tables) = (Vec::new(), Vec::new());
     let mut max_number = 1;
     for name in fs.children(dir)? {
         if let Some((kind, n)) = filename::parse_file_name(&name) {
             max_number = max_number.max(n);
-            if kind == FileKind::Log {
-                logs.push(n);
+            match kind {
+                FileKind::Log => logs.push(n),
+                FileKind::Table => tables.push((n, name)),
+                _ => {}
             }
         }
     }
     logs.sort_unstable();
-    let log_number = max_number + 1;
-    let manifest_number = max_number + 2;
-    let writer_file = fs.create(&filename::log_file(dir, log_number))?;
-    let mut writer = LogWriter::new(writer_file);
+    let mut next_number = max_number + 1;
     let mut last_sequence = 0;
-    let mut recovered = 0;
+    let mut edit = VersionEdit::default();
+
+    let mem = Arc::new(MemTable::new());
     for &number in &logs {
         let Ok(data) = fs.read_to_end(&filename::log_file(dir, number)) else { continue };
         let mut reader = LogReader::skipping_damage(&data, number);
         while let Ok(Some(record)) = reader.next_record() {
             let Ok(batch) = WriteBatch::from_bytes(record) else { continue };
-            last_sequence = u64::max(last_sequence, batch.sequence() + u64::from(batch.count()));
-            writer.add_record(batch.data())?;
-            recovered += 1;
+            last_sequence = u64::max(last_sequence, batch.sequence() + u64::from(batch.count()).saturating_sub(1));
+            mem.insert_batch(&batch)?;
         }
     }
-    writer.file().sync()?;
-    let edit = VersionEdit {
-        comparator: Some(COMPARATOR_NAME.to_owned()),
-        log_number: Some(log_number),
-        prev_log_number: Some(0),
-        next_file_number: Some(manifest_number + 1),
-        last_sequence: Some(last_sequence),
-        ..VersionEdit::default()
-    };
-    let mut manifest = LogWriter::new(fs.create(&filename::descriptor_file(dir, manifest_number))?);
+    if !mem.is_empty() {
+        let number = next_number;
+        next_number += 1;
+        if let Some(meta) = table_writer::write_table(fs.as_ref(), dir, number, &Options::default(), &mut mem.iter())? {
+            edit.new_files.push((0, meta));
+        }
+    }
+    for (number, name) in &tables {
+        if let Some((meta, max_seq)) = scan_table(fs.as_ref(), dir, name, *number) {
+            last_sequence = last_sequence.max(max_seq);
+            edit.new_files.push((0, meta));
+        }
+    }
+    let listed = edit.new_files.len() as u64;
+    let manifest_number = next_number;
+    edit.comparator = Some(COMPARATOR_NAME.to_owned());
+    edit.log_number = Some(0);
+    edit.prev_log_number = Some(0);
+    edit.next_file_number = Some(manifest_number + 1);
+    edit.last_sequence = Some(last_sequence);
+    let mut manifest = crate::engine::wal::LogWriter::new(fs.create(&filename::descriptor_file(dir, manifest_number))?);
     manifest.add_record(&edit.encode())?;
     manifest.file().sync()?;
     set_current_file(fs.as_ref(), dir, manifest_number)?;
     for name in fs.children(dir)? {
         match filename::parse_file_name(&name) {
-            Some((FileKind::Log, n)) if n != log_number => {
+            Some((FileKind::Log, _)) => {
                 let _ = fs.remove_file(&dir.join(&name));
             }
             Some((FileKind::Descriptor, n)) if n != manifest_number => {
@@ -98,5 +139,5 @@ pub fn repair(fs: &Arc<dyn Fs>, dir: &Path) -> Result<u64> {
             _ => {}
         }
     }
-    Ok(recovered)
+    Ok(listed)
 }

@@ -1,69 +1,117 @@
 //! The database: the write path (log, then memtable, then publish), point reads, iterators and
 //! snapshots over a consistent [`ReadView`], and the lifecycle (open, close, destroy, repair).
 //!
-//! Threads: any thread may call any method. Writes are serialised by one mutex; readers never take
-//! it. A write becomes visible when `last_sequence` is raised past it, after its log record has
-//! been appended and its entries inserted, so a reader sees whole batches or nothing.
+//! Threads: any thread may call any method. Writes are serialised by the write lock; readers never
+//! take it. A write becomes visible when `last_sequence` is raised past it, after its log record has
+//! been appended and its entries inserted, so a reader sees whole batches or nothing. A background
+//! worker (`background.rs`) flushes full memtables to level-0 tables and compacts levels.
 //!
-//! Durability (docs/format.md and shared reliability notes, I1-I6): a write returns only after its
-//! log record reached the OS; with `sync` it also waits for an fsync of the log, which concurrent
-//! sync writers share (group commit). A failed log append or sync poisons the database: every later
+//! Lock order: write lock, then versions, then the view. The worker never takes the write lock, so
+//! a writer may wait for the worker while holding it.
+//!
+//! Durability (docs/format.md; the reliability notes' I1-I6): a write returns only after its log
+//! record reached the OS; with `sync` it also waits for an fsync of the log, which concurrent sync
+//! writers share (group commit). A failed log append or sync poisons the database: every later
 //! write fails, reads of acknowledged data keep working, and reopening recovers.
 
+mod background;
+mod compaction;
 mod destroy;
 mod recovery;
+mod table_writer;
 #[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::engine::env::{FileLock, Fs, WritableFile};
 use crate::engine::error::{Error, Result};
 use crate::engine::filename::{self, FileKind};
 use crate::engine::iter::{DbIterator, InternalIterator, IterBounds, MergingIterator};
-use crate::engine::key::SequenceNumber;
+use crate::engine::key::{self, SequenceNumber};
 use crate::engine::memtable::{Lookup, MemTable};
 use crate::engine::options::{Options, ReadOptions, WriteOptions};
 use crate::engine::snapshot::{Snapshot, SnapshotList};
-use crate::engine::version::{VersionEdit, VersionSet};
+use crate::engine::table_cache::TableCache;
+use crate::engine::version::{Version, VersionEdit, VersionSet};
 use crate::engine::wal::LogWriter;
 use crate::engine::write_batch::WriteBatch;
 
 pub use destroy::{destroy, repair};
 
-/// What readers read: the memtables, newest first. Replaced (never mutated) when the set changes,
-/// so a reader holding one sees a consistent set for as long as it likes.
+/// Level-0 table counts at which writes are slowed, then stopped until compaction catches up
+/// (LevelDB's `kL0_SlowdownWritesTrigger` and `kL0_StopWritesTrigger`).
+pub const L0_SLOWDOWN_TRIGGER: usize = 8;
+/// See [`L0_SLOWDOWN_TRIGGER`].
+pub const L0_STOP_TRIGGER: usize = 12;
+
+/// What readers read: the memtables and the tables, as of one moment. Replaced (never mutated)
+/// when any of them changes, so a reader holding one sees a consistent set for as long as it likes.
 pub struct ReadView {
     /// The memtable receiving writes.
     pub mem: Arc<MemTable>,
+    /// A full memtable being flushed, if any.
+    pub imm: Option<Arc<MemTable>>,
+    /// The live tables.
+    pub version: Arc<Version>,
 }
 
 /// A log being written, shared with sync waiters that fsync it outside the write lock.
 struct LiveLog {
-    number: u64,
     file: Arc<dyn WritableFile>,
     appended: AtomicU64,
     synced: Mutex<u64>,
 }
 
+impl LiveLog {
+    fn new(file: Arc<dyn WritableFile>) -> Arc<LiveLog> {
+        Arc::new(LiveLog { file, appended: AtomicU64::new(0), synced: Mutex::new(0) })
+    }
+}
+
 struct WriteState {
     log: LogWriter,
     live: Arc<LiveLog>,
-    versions: VersionSet,
+    log_number: u64,
 }
 
-struct Inner {
+/// What the background worker is asked to do, guarded by `Inner::bg`.
+#[derive(Default)]
+struct BgState {
+    /// The log that holds writes newer than the memtable being flushed.
+    imm_log_number: u64,
+    /// Work may be waiting (a flush or a compaction).
+    scheduled: bool,
+    /// A compaction of everything up to this level was asked for by `compact_range`.
+    manual: Option<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    /// Set by `close`: the worker finishes its current job and exits.
+    shutting_down: bool,
+    /// Counts finished jobs, so waiters can tell progress from a spurious wake-up.
+    completed: u64,
+}
+
+pub(crate) struct Inner {
+    fs: Arc<dyn Fs>,
     dir: PathBuf,
     options: Options,
     lock: Mutex<Option<Box<dyn FileLock>>>,
     write: Mutex<WriteState>,
+    versions: Mutex<VersionSet>,
     view: RwLock<Arc<ReadView>>,
     last_sequence: AtomicU64,
     snapshots: Arc<SnapshotList>,
     poison: Mutex<Option<Arc<Error>>>,
     closed: AtomicBool,
+    tables: Arc<TableCache>,
+    bg: Mutex<BgState>,
+    bg_cv: Condvar,
+    live_versions: Mutex<Vec<Weak<Version>>>,
+    pending_outputs: Mutex<Vec<u64>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// An open database. Cheap to clone; all clones share one handle.
@@ -72,7 +120,7 @@ pub struct Db {
     inner: Arc<Inner>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -83,6 +131,8 @@ pub struct OpenReport {
     pub replayed_logs: Vec<u64>,
     /// Logs whose torn tail was dropped.
     pub torn_logs: Vec<u64>,
+    /// The level-0 table the replayed logs were written to, if any.
+    pub recovered_table: Option<u64>,
 }
 
 impl Db {
@@ -95,40 +145,52 @@ impl Db {
     pub fn open_with_report(fs: Arc<dyn Fs>, dir: &Path, options: Options) -> Result<(Db, OpenReport)> {
         let recovered = recovery::recover(&fs, dir, &options)?;
         let mut versions = recovered.versions;
-        let mem = Arc::new(recovered.mem);
+        let mut report = OpenReport { replayed_logs: recovered.replayed_logs, torn_logs: recovered.torn_logs, recovered_table: None };
 
-        // Every open starts a fresh log; recovered data stays in the logs it came from until it
-        // is written to a table.
+        // What the logs held goes into a level-0 table, so that every open starts with one fresh
+        // log and the old ones can go.
+        let mut edit = VersionEdit::default();
+        if !recovered.mem.is_empty() {
+            let number = versions.new_file_number();
+            let mem = Arc::new(recovered.mem);
+            if let Some(meta) = table_writer::write_table(fs.as_ref(), dir, number, &options, &mut mem.iter())? {
+                report.recovered_table = Some(meta.number);
+                edit.new_files.push((0, meta));
+            }
+        }
         let log_number = versions.new_file_number();
         let file = fs.create(&filename::log_file(dir, log_number))?;
-        // TODO(#3): flush the recovered memtable to a level-0 table and drop the old logs.
-        let oldest_needed = if mem.is_empty() {
-            log_number
-        } else {
-            recovered.replayed_logs.first().copied().unwrap_or(log_number)
-        };
         versions.last_sequence = recovered.last_sequence;
-        versions.log_and_apply(VersionEdit {
-            log_number: Some(oldest_needed),
-            prev_log_number: Some(0),
-            ..VersionEdit::default()
-        })?;
-        remove_obsolete_files(fs.as_ref(), dir, &versions, log_number);
+        edit.log_number = Some(log_number);
+        edit.prev_log_number = Some(0);
+        versions.log_and_apply(edit)?;
 
-        let live = Arc::new(LiveLog { number: log_number, file: file.clone(), appended: AtomicU64::new(0), synced: Mutex::new(0) });
-        let inner = Inner {
+        let version = versions.current();
+        let tables = Arc::new(TableCache::new(fs.clone(), dir.to_owned(), options.max_open_files.saturating_sub(10).max(16), options.cache_size));
+        let inner = Arc::new(Inner {
+            fs,
             dir: dir.to_owned(),
-            options,
             lock: Mutex::new(Some(recovered.lock)),
-            write: Mutex::new(WriteState { log: LogWriter::new(file), live, versions }),
-            view: RwLock::new(Arc::new(ReadView { mem })),
+            write: Mutex::new(WriteState { log: LogWriter::new(file.clone()), live: LiveLog::new(file), log_number }),
+            versions: Mutex::new(versions),
+            view: RwLock::new(Arc::new(ReadView { mem: Arc::new(MemTable::new()), imm: None, version: version.clone() })),
             last_sequence: AtomicU64::new(recovered.last_sequence),
             snapshots: SnapshotList::new(),
             poison: Mutex::new(None),
             closed: AtomicBool::new(false),
-        };
-        let report = OpenReport { replayed_logs: recovered.replayed_logs, torn_logs: recovered.torn_logs };
-        Ok((Db { inner: Arc::new(inner) }, report))
+            tables,
+            bg: Mutex::new(BgState::default()),
+            bg_cv: Condvar::new(),
+            live_versions: Mutex::new(vec![Arc::downgrade(&version)]),
+            pending_outputs: Mutex::new(Vec::new()),
+            worker: Mutex::new(None),
+            options,
+        });
+        inner.remove_obsolete_files();
+        let worker = background::spawn(&inner)?;
+        *lock(&inner.worker) = Some(worker);
+        inner.schedule();
+        Ok((Db { inner }, report))
     }
 
     /// The directory this database lives in.
@@ -149,27 +211,22 @@ impl Db {
         }
     }
 
-    fn poisoned(&self) -> Option<Error> {
-        lock(&self.inner.poison).as_ref().map(|e| Error::Poisoned(e.clone()))
-    }
-
-    fn poison(&self, err: Error) -> Error {
-        let mut slot = lock(&self.inner.poison);
-        let cause = slot.get_or_insert_with(|| Arc::new(err)).clone();
-        Error::Poisoned(cause)
-    }
-
     /// The last sequence number visible to readers.
     pub fn last_sequence(&self) -> SequenceNumber {
         self.inner.last_sequence.load(Ordering::Acquire)
     }
 
-    fn view(&self) -> Arc<ReadView> {
-        self.inner.view.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// True when a write now would have to wait for the background worker (a memtable flush or
+    /// a level-0 compaction). Callers on a thread that must not block send such writes elsewhere.
+    pub fn write_would_stall(&self) -> bool {
+        let view = self.inner.view();
+        let full = view.mem.approximate_memory_usage() >= self.inner.options.write_buffer_size;
+        (full && view.imm.is_some()) || view.version.files[0].len() >= L0_SLOWDOWN_TRIGGER
     }
 
     /// Applies `batch` atomically. Returns once the batch's log record reached the OS (and, with
-    /// `options.sync`, stable storage); the batch is visible to readers by then.
+    /// `options.sync`, stable storage); the batch is visible to readers by then. May wait for the
+    /// background worker when the memtable is full or level 0 has too many tables.
     pub fn write(&self, mut batch: WriteBatch, options: WriteOptions) -> Result<()> {
         self.check_open()?;
         if batch.is_empty() {
@@ -178,45 +235,23 @@ impl Db {
         let (live, end) = {
             let mut state = lock(&self.inner.write);
             self.check_open()?;
-            if let Some(err) = self.poisoned() {
-                return Err(err);
-            }
+            self.inner.make_room(&mut state, false)?;
             let first = self.last_sequence() + 1;
             batch.set_sequence(first);
             if let Err(e) = state.log.add_record(batch.data()) {
                 // The log's tail is now indeterminate: whether the record survives a restart is
                 // unknown, so no later write may be acknowledged on top of it.
-                return Err(self.poison(e));
+                return Err(self.inner.poison(e));
             }
             let end = state.log.size();
             state.live.appended.store(end, Ordering::Release);
-            let view = self.view();
-            view.mem.insert_batch(&batch)?;
+            self.inner.view().mem.insert_batch(&batch)?;
             self.inner.last_sequence.store(first + u64::from(batch.count()) - 1, Ordering::Release);
             (state.live.clone(), end)
         };
         if options.sync {
-            self.sync_log(&live, end)?;
+            self.inner.sync_log(&live, end)?;
         }
-        Ok(())
-    }
-
-    /// Waits until `live` is durable up to `end`. Whoever takes the sync lock first syncs every
-    /// append so far, so writers queued behind it usually find their record already covered.
-    fn sync_log(&self, live: &LiveLog, end: u64) -> Result<()> {
-        let mut synced = lock(&live.synced);
-        if *synced >= end {
-            return Ok(());
-        }
-        if let Some(err) = self.poisoned() {
-            return Err(err);
-        }
-        let target = live.appended.load(Ordering::Acquire);
-        if let Err(e) = live.file.sync() {
-            // Never retry a failed fsync: the kernel may have dropped the dirty pages.
-            return Err(self.poison(e));
-        }
-        *synced = target;
         Ok(())
     }
 
@@ -238,11 +273,20 @@ impl Db {
     pub fn get(&self, key: &[u8], options: &ReadOptions) -> Result<Option<Vec<u8>>> {
         self.check_open()?;
         let seq = options.snapshot.unwrap_or_else(|| self.last_sequence());
-        let view = self.view();
-        match view.mem.get(key, seq) {
-            Lookup::Found(v) => Ok(Some(v)),
-            Lookup::Deleted | Lookup::Missing => Ok(None),
+        let view = self.inner.view();
+        let mut lookup = view.mem.get(key, seq);
+        if lookup == Lookup::Missing {
+            if let Some(imm) = &view.imm {
+                lookup = imm.get(key, seq);
+            }
         }
+        if lookup == Lookup::Missing {
+            lookup = view.version.get(&self.inner.tables, key, seq, options.fill_cache)?;
+        }
+        Ok(match lookup {
+            Lookup::Found(v) => Some(v),
+            Lookup::Deleted | Lookup::Missing => None,
+        })
     }
 
     /// Holds the current state for later reads.
@@ -256,10 +300,14 @@ impl Db {
     pub fn iter(&self, options: &ReadOptions, reverse: bool, bounds: IterBounds) -> Result<DbIterator> {
         self.check_open()?;
         let snapshot = self.inner.snapshots.acquire(options.snapshot.unwrap_or_else(|| self.last_sequence()));
-        let view = self.view();
-        let children: Vec<Box<dyn InternalIterator>> = vec![Box::new(view.mem.iter())];
+        let view = self.inner.view();
+        let mut children: Vec<Box<dyn InternalIterator>> = vec![Box::new(view.mem.iter())];
+        if let Some(imm) = &view.imm {
+            children.push(Box::new(imm.iter()));
+        }
+        view.version.add_iterators(&self.inner.tables, options.fill_cache, &mut children);
         let merged = Box::new(MergingIterator::new(children));
-        Ok(DbIterator::new(merged, snapshot.seq(), reverse, bounds, Box::new(snapshot)))
+        Ok(DbIterator::new(merged, snapshot.seq(), reverse, bounds, Box::new((snapshot, view))))
     }
 
     /// Deletes the keys within `bounds`, at most `limit` of them (in iteration order), as a
@@ -282,57 +330,86 @@ impl Db {
         self.write(batch, WriteOptions::default())
     }
 
-    /// Closes the database: later calls fail with `Error::Closed`, and the directory's lock is
-    /// released. Iterators still open keep reading what they hold in memory.
+    /// Closes the database: the background worker finishes its current job and stops, later calls
+    /// fail with `Error::Closed`, and the directory's lock is released. Iterators still open keep
+    /// reading what they hold.
     pub fn close(&self) -> Result<()> {
-        let state = lock(&self.inner.write);
-        self.inner.closed.store(true, Ordering::Release);
-        drop(state);
+        {
+            let _state = lock(&self.inner.write);
+            if self.inner.closed.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
+        }
+        lock(&self.inner.bg).shutting_down = true;
+        self.inner.bg_cv.notify_all();
+        if let Some(worker) = lock(&self.inner.worker).take() {
+            let _ = worker.join();
+        }
         lock(&self.inner.lock).take();
         Ok(())
     }
 
-    /// Byte size of the tables overlapping `[start, end)`. Memtable data is not counted, as in
-    /// LevelDB.
-    pub fn approximate_size(&self, _start: &[u8], _end: &[u8]) -> Result<u64> {
+    /// Approximate bytes of table data for keys in `[start, end)`. Memtable data is not counted,
+    /// as in LevelDB.
+    pub fn approximate_size(&self, start: &[u8], end: &[u8]) -> Result<u64> {
         self.check_open()?;
-        Ok(0)
+        let version = self.inner.view().version.clone();
+        let offset = |user_key: &[u8]| -> Result<u64> {
+            let target = key::lookup_key(user_key, key::MAX_SEQUENCE);
+            let mut total = 0;
+            for files in &version.files {
+                for f in files {
+                    if key::compare_internal(&f.largest, &target).is_le() {
+                        total += f.size;
+                    } else if key::compare_internal(&f.smallest, &target).is_lt() {
+                        total += self.inner.tables.table(f.number)?.approximate_offset_of(&target);
+                    }
+                }
+            }
+            Ok(total)
+        };
+        Ok(offset(end)?.saturating_sub(offset(start)?))
     }
 
-    /// Compacts the key range `[start, end]` (either end open) down the levels.
-    pub fn compact_range(&self, _start: Option<&[u8]>, _end: Option<&[u8]>) -> Result<()> {
+    /// Flushes the memtable and compacts the tables overlapping `[start, end]` (either end open)
+    /// down the levels, waiting until done.
+    pub fn compact_range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<()> {
         self.check_open()?;
-        Ok(())
+        {
+            let mut state = lock(&self.inner.write);
+            self.inner.make_room(&mut state, true)?;
+        }
+        self.inner.wait_for(|bg, view| bg.manual.is_none() && view.imm.is_none())?;
+        lock(&self.inner.bg).manual = Some((start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec)));
+        self.inner.schedule();
+        self.inner.wait_for(|bg, view| bg.manual.is_none() && view.imm.is_none())
     }
 
     /// A LevelDB-style property (`leveldb.num-files-at-levelN`, `leveldb.stats`,
     /// `leveldb.sstables`), or `None` for an unknown name.
     pub fn property(&self, name: &str) -> Result<Option<String>> {
         self.check_open()?;
-        let state = lock(&self.inner.write);
-        let levels = &state.versions.levels;
+        let version = self.inner.view().version.clone();
         if let Some(n) = name.strip_prefix("leveldb.num-files-at-level") {
-            return Ok(n.parse::<usize>().ok().and_then(|l| levels.get(l)).map(|f| f.len().to_string()));
+            return Ok(n.parse::<usize>().ok().and_then(|l| version.files.get(l)).map(|f| f.len().to_string()));
         }
         match name {
             "leveldb.stats" => {
-                let mut out = String::from(
-                    "                               Compactions\nLevel  Files Size(MB) Time(sec) Read(MB) Write(MB)\n--------------------------------------------------\n",
-                );
-                for (level, files) in levels.iter().enumerate() {
-                    let size: u64 = files.iter().map(|f| f.size).sum();
+                let mut out = String::from("Level  Files Size(MB)\n--------------------\n");
+                for (level, files) in version.files.iter().enumerate() {
                     if !files.is_empty() {
-                        out.push_str(&format!("{level:3} {:8} {:8.0} {:9.0} {:8.0} {:9.0}\n", files.len(), size as f64 / 1048576.0, 0.0, 0.0, 0.0));
+                        out.push_str(&format!("{level:3} {:8} {:8.1}\n", files.len(), version.level_bytes(level) as f64 / 1048576.0));
                     }
                 }
                 Ok(Some(out))
             }
             "leveldb.sstables" => {
                 let mut out = String::new();
-                for (level, files) in levels.iter().enumerate() {
+                for (level, files) in version.files.iter().enumerate() {
                     out.push_str(&format!("--- level {level} ---\n"));
                     for f in files {
-                        out.push_str(&format!(" {}:{}\n", f.number, f.size));
+                        let (lo, hi) = (key::user_key(&f.smallest), key::user_key(&f.largest));
+                        out.push_str(&format!(" {}:{}[{:?} .. {:?}]\n", f.number, f.size, String::from_utf8_lossy(lo), String::from_utf8_lossy(hi)));
                     }
                 }
                 Ok(Some(out))
@@ -343,23 +420,156 @@ impl Db {
 
     /// The number of the log receiving writes (tests use it to find the file).
     pub fn current_log_number(&self) -> u64 {
-        lock(&self.inner.write).live.number
+        lock(&self.inner.write).log_number
+    }
+
+    /// Tables per level, for tests and statistics.
+    pub fn files_per_level(&self) -> Vec<usize> {
+        self.inner.view().version.files.iter().map(Vec::len).collect()
     }
 }
 
-/// Deletes files nothing refers to: superseded MANIFESTs, leftover temporary files and logs
-/// older than the versions' log number. Failures are ignored; the files are retried next open.
-fn remove_obsolete_files(fs: &dyn Fs, dir: &Path, versions: &VersionSet, live_log: u64) {
-    let Ok(names) = fs.children(dir) else { return };
-    for name in names {
-        let keep = match filename::parse_file_name(&name) {
-            Some((FileKind::Log, n)) => n >= versions.log_number || n == live_log,
-            Some((FileKind::Descriptor, n)) => n >= versions.manifest_number(),
-            Some((FileKind::Temp, _)) => false,
-            _ => true,
+impl Inner {
+    fn view(&self) -> Arc<ReadView> {
+        self.view.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the view with `change(current)`.
+    fn update_view(&self, change: impl FnOnce(&ReadView) -> ReadView) {
+        let mut slot = self.view.write().unwrap_or_else(|e| e.into_inner());
+        let next = change(&slot);
+        lock(&self.live_versions).push(Arc::downgrade(&next.version));
+        *slot = Arc::new(next);
+    }
+
+    fn poisoned(&self) -> Option<Error> {
+        lock(&self.poison).as_ref().map(|e| Error::Poisoned(e.clone()))
+    }
+
+    fn poison(&self, err: Error) -> Error {
+        let cause = lock(&self.poison).get_or_insert_with(|| Arc::new(err)).clone();
+        self.bg_cv.notify_all();
+        Error::Poisoned(cause)
+    }
+
+    fn schedule(&self) {
+        lock(&self.bg).scheduled = true;
+        self.bg_cv.notify_all();
+    }
+
+    /// Waits until `done(bg, view)` holds, or the database fails or closes.
+    fn wait_for(&self, done: impl Fn(&BgState, &ReadView) -> bool) -> Result<()> {
+        let mut bg = lock(&self.bg);
+        loop {
+            if let Some(err) = self.poisoned() {
+                return Err(err);
+            }
+            if done(&bg, &self.view()) {
+                return Ok(());
+            }
+            if bg.shutting_down {
+                return Err(Error::Closed);
+            }
+            bg = self.bg_cv.wait_timeout(bg, Duration::from_millis(100)).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// Makes sure the memtable has room, switching to a new one (and a new log) when it is full,
+    /// or when `force` asks for a flush of whatever it holds.
+    ///
+    /// # Requires
+    /// The write lock is held (`state`).
+    fn make_room(&self, state: &mut WriteState, mut force: bool) -> Result<()> {
+        let mut slowed = false;
+        loop {
+            if let Some(err) = self.poisoned() {
+                return Err(err);
+            }
+            let view = self.view();
+            let l0 = view.version.files[0].len();
+            if l0 >= L0_SLOWDOWN_TRIGGER && !slowed && !force {
+                // Give compaction a little room, once per write, rather than stopping abruptly
+                // at the stop trigger.
+                slowed = true;
+                std::thread::sleep(Duration::from_millis(1));
+                continue;
+            }
+            let full = view.mem.approximate_memory_usage() >= self.options.write_buffer_size;
+            if !force && !full && l0 < L0_STOP_TRIGGER {
+                return Ok(());
+            }
+            if force && view.mem.is_empty() {
+                return Ok(());
+            }
+            if view.imm.is_some() || l0 >= L0_STOP_TRIGGER {
+                let completed = lock(&self.bg).completed;
+                self.wait_for(|bg, _| bg.completed != completed)?;
+                continue;
+            }
+            // Switch to a fresh memtable and log; the worker flushes the full one.
+            let number = lock(&self.versions).new_file_number();
+            let file = self.fs.create(&filename::log_file(&self.dir, number))?;
+            state.log = LogWriter::new(file.clone());
+            state.live = LiveLog::new(file);
+            state.log_number = number;
+            lock(&self.bg).imm_log_number = number;
+            self.update_view(|v| ReadView { mem: Arc::new(MemTable::new()), imm: Some(v.mem.clone()), version: v.version.clone() });
+            self.schedule();
+            force = false;
+        }
+    }
+
+    /// Waits until `live` is durable up to `end`. Whoever takes the sync lock first syncs every
+    /// append so far, so writers queued behind it usually find their record already covered.
+    fn sync_log(&self, live: &LiveLog, end: u64) -> Result<()> {
+        let mut synced = lock(&live.synced);
+        if *synced >= end {
+            return Ok(());
+        }
+        if let Some(err) = self.poisoned() {
+            return Err(err);
+        }
+        let target = live.appended.load(Ordering::Acquire);
+        if let Err(e) = live.file.sync() {
+            // Never retry a failed fsync: the kernel may have dropped the dirty pages.
+            return Err(self.poison(e));
+        }
+        *synced = target;
+        Ok(())
+    }
+
+    /// Deletes files nothing refers to: tables in no live version, logs older than the current
+    /// log number, superseded MANIFESTs and leftover temporary files. Failures are ignored; the
+    /// files are retried on the next call.
+    fn remove_obsolete_files(&self) {
+        let (log_number, prev_log, manifest) = {
+            let vs = lock(&self.versions);
+            (vs.log_number, vs.prev_log_number, vs.manifest_number())
         };
-        if !keep {
-            let _ = fs.remove_file(&dir.join(&name));
+        let mut live_tables = std::collections::HashSet::new();
+        {
+            let mut versions = lock(&self.live_versions);
+            versions.retain(|w| w.strong_count() > 0);
+            for v in versions.iter().filter_map(Weak::upgrade) {
+                live_tables.extend(v.files.iter().flatten().map(|f| f.number));
+            }
+        }
+        let pending = lock(&self.pending_outputs).clone();
+        let Ok(names) = self.fs.children(&self.dir) else { return };
+        for name in names {
+            let keep = match filename::parse_file_name(&name) {
+                Some((FileKind::Log, n)) => n >= log_number || n == prev_log,
+                Some((FileKind::Descriptor, n)) => n >= manifest,
+                Some((FileKind::Table, n)) => live_tables.contains(&n) || pending.contains(&n),
+                Some((FileKind::Temp, n)) => pending.contains(&n),
+                _ => true,
+            };
+            if !keep {
+                if let Some((FileKind::Table, n)) = filename::parse_file_name(&name) {
+                    self.tables.evict(n);
+                }
+                let _ = self.fs.remove_file(&self.dir.join(&name));
+            }
         }
     }
 }

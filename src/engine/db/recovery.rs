@@ -51,14 +51,6 @@ pub(super) fn recover(fs: &Arc<dyn Fs>, dir: &Path, options: &Options) -> Result
     }
 
     let mut versions = VersionSet::recover(fs.clone(), dir)?;
-    if versions.levels.iter().any(|files| !files.is_empty()) {
-        // TODO(#3): read LevelDB tables. Until then, refusing is the only way not to hide data.
-        return Err(Error::NotSupported(format!(
-            "{}: holds tables, which this version of todb cannot read yet",
-            dir.display()
-        )));
-    }
-
     let mut logs: Vec<u64> = fs
         .children(dir)?
         .iter()

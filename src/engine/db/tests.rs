@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::*;
@@ -131,39 +131,61 @@ fn snapshots_and_iterators_see_a_fixed_point() {
     assert!(!it.valid());
 }
 
-#[test]
-fn torn_log_tail_is_dropped_and_earlier_damage_fails_open() {
-    let fs = MemFs::new();
-    let db = open(&fs);
+fn write_ten(fs: &MemFs) -> PathBuf {
+    let db = open(fs);
     for i in 0..10u8 {
         db.put(&[i], &[i; 100], WriteOptions::default()).unwrap();
     }
     let log = filename::log_file(Path::new("/db"), db.current_log_number());
     db.close().unwrap();
-    let size = fs.file_size(&log).unwrap();
+    log
+}
 
+#[test]
+fn torn_log_tail_is_dropped_and_the_rest_recovered_into_a_table() {
+    let fs = MemFs::new();
+    let log = write_ten(&fs);
+    let size = fs.file_size(&log).unwrap();
     // Cut the last record in half: the first nine writes survive.
     fs.truncate(&log, size - 50).unwrap();
     let (db, report) = Db::open_with_report(Arc::new(fs.clone()), Path::new("/db"), Options::default()).unwrap();
     assert_eq!(report.torn_logs.len(), 1);
+    assert!(report.recovered_table.is_some());
+    assert!(!fs.exists(&log), "the replayed log is retired once its data is in a table");
     assert_eq!(db.get(&[8], &ReadOptions::default()).unwrap(), Some(vec![8; 100]));
     assert_eq!(db.get(&[9], &ReadOptions::default()).unwrap(), None);
     db.put(&[9], b"again", WriteOptions::default()).unwrap();
     db.close().unwrap();
+    let db = open(&fs);
+    assert_eq!(db.get(&[9], &ReadOptions::default()).unwrap(), Some(b"again".to_vec()));
+    assert_eq!(db.get(&[0], &ReadOptions::default()).unwrap(), Some(vec![0; 100]));
+}
 
-    // Damage the first record of that log: open must refuse rather than lose data silently.
+#[test]
+fn damage_before_the_log_tail_fails_open_and_repair_recovers_the_rest() {
+    let fs = MemFs::new();
+    // Older data already in a table: repair must keep it.
+    let db = open(&fs);
+    db.put(b"table-key", b"kept", WriteOptions::default()).unwrap();
+    db.close().unwrap();
+    let log = write_ten(&fs);
     let mut data = fs.read_to_end(&log).unwrap();
-    data[10] ^= 0x80;
-    let file = fs.create(&log).unwrap();
-    file.append(&data).unwrap();
+    data[10] ^= 0x80; // inside the first record
+    fs.create(&log).unwrap().append(&data).unwrap();
     let err = Db::open(Arc::new(fs.clone()), Path::new("/db"), Options::default()).err().expect("open fails");
     assert!(err.is_corruption(), "{err}");
 
-    // Repair skips the damaged block and keeps what the later log holds.
     let fs_arc: Arc<dyn Fs> = Arc::new(fs.clone());
     repair(&fs_arc, Path::new("/db")).unwrap();
     let db = open(&fs);
-    assert_eq!(db.get(&[9], &ReadOptions::default()).unwrap(), Some(b"again".to_vec()));
+    assert_eq!(db.get(b"table-key", &ReadOptions::default()).unwrap(), Some(b"kept".to_vec()));
+    // The damaged block held all ten small records; LevelDB's repair loses them too.
+    assert_eq!(db.get(&[9], &ReadOptions::default()).unwrap(), None);
+    db.put(b"after", b"repair", WriteOptions::default()).unwrap();
+    db.close().unwrap();
+    let db = open(&fs);
+    assert_eq!(db.get(b"after", &ReadOptions::default()).unwrap(), Some(b"repair".to_vec()));
+    assert_eq!(db.get(b"table-key", &ReadOptions::default()).unwrap(), Some(b"kept".to_vec()));
 }
 
 #[test]
@@ -194,4 +216,84 @@ fn clear_range_respects_bounds_and_limit() {
     assert_eq!(left[99].0, b"00099");
     assert_eq!(left[100].0, b"00100");
     assert_eq!(left[700].0, b"02200");
+}
+
+fn small(fs: &MemFs) -> Db {
+    let options = Options { write_buffer_size: 16 << 10, max_file_size: 32 << 10, block_size: 1024, ..Options::default() };
+    Db::open(Arc::new(fs.clone()), Path::new("/db"), options).expect("open")
+}
+
+#[test]
+fn flushes_and_compactions_keep_every_write_and_no_deleted_key() {
+    let fs = MemFs::new();
+    let mut model = BTreeMap::new();
+    let mut seed = 0x1234_5678_9abc_def1;
+    let db = small(&fs);
+    let snap = db.snapshot().unwrap();
+    let mut snap_model = model.clone();
+    for i in 0..20_000u64 {
+        let k = format!("key{:05}", rng(&mut seed) % 3000).into_bytes();
+        if rng(&mut seed) % 5 == 0 {
+            db.delete(&k, WriteOptions::default()).unwrap();
+            model.remove(&k);
+        } else {
+            let v = format!("value-{i}-{}", "x".repeat((i % 50) as usize)).into_bytes();
+            db.put(&k, &v, WriteOptions::default()).unwrap();
+            model.insert(k, v);
+        }
+        if i == 5000 {
+            snap_model = model.clone();
+        }
+    }
+    let levels = db.files_per_level();
+    assert!(levels.iter().sum::<usize>() > 1, "expected tables, got {levels:?}");
+    let all: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    assert_eq!(scan(&db, false, IterBounds::default()), all);
+    let mut rev = all.clone();
+    rev.reverse();
+    assert_eq!(scan(&db, true, IterBounds::default()), rev);
+    for i in 0..3000 {
+        let k = format!("key{i:05}").into_bytes();
+        assert_eq!(db.get(&k, &ReadOptions::default()).unwrap(), model.get(&k).cloned(), "key {i}");
+    }
+    // The snapshot taken at the start still sees the empty database through compactions.
+    let at = ReadOptions { snapshot: Some(snap.seq()), ..ReadOptions::default() };
+    assert_eq!(db.get(b"key00001", &at).unwrap(), None);
+    drop(snap);
+    let _ = snap_model;
+
+    db.compact_range(None, None).unwrap();
+    let after = db.files_per_level();
+    assert_eq!(after[0], 0, "compactRange empties level 0: {after:?}");
+    assert_eq!(scan(&db, false, IterBounds::default()), all);
+    db.close().unwrap();
+
+    let db = small(&fs);
+    assert_eq!(scan(&db, false, IterBounds::default()), all, "after reopen");
+    // Nothing but live files remains.
+    let names = fs.children(Path::new("/db")).unwrap();
+    let logs = names.iter().filter(|n| n.ends_with(".log")).count();
+    assert_eq!(logs, 1, "{names:?}");
+}
+
+#[test]
+fn deletes_survive_compaction_into_deeper_levels() {
+    let fs = MemFs::new();
+    let db = small(&fs);
+    for i in 0..3000u32 {
+        db.put(format!("{i:05}").as_bytes(), &[1u8; 100], WriteOptions::default()).unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    for i in (0..3000u32).step_by(2) {
+        db.delete(format!("{i:05}").as_bytes(), WriteOptions::default()).unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    db.close().unwrap();
+    let db = small(&fs);
+    for i in 0..3000u32 {
+        let got = db.get(format!("{i:05}").as_bytes(), &ReadOptions::default()).unwrap();
+        assert_eq!(got.is_some(), i % 2 == 1, "key {i}");
+    }
+    assert_eq!(scan(&db, false, IterBounds::default()).len(), 1500);
+    assert!(db.approximate_size(b"00000", b"99999").unwrap() > 0);
 }

@@ -8,9 +8,11 @@
 //! I/O failure) make the iterator invalid and are reported by `status`.
 
 mod db_iter;
+mod level;
 mod merging;
 
 pub use db_iter::{DbIterator, IterBounds};
+pub use level::LevelIterator;
 pub use merging::MergingIterator;
 
 use crate::engine::error::Result;

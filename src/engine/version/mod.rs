@@ -5,5 +5,7 @@ pub mod edit;
 
 pub use edit::{FileMeta, VersionEdit, NUM_LEVELS};
 pub mod set;
+pub mod version;
 
 pub use set::VersionSet;
+pub use version::Version;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::edit::{FileMeta, VersionEdit, NUM_LEVELS};
+use super::version::Version;
 use crate::engine::env::{write_file_synced, Fs};
 use crate::engine::error::{Error, Result};
 use crate::engine::filename;
@@ -128,6 +129,11 @@ impl VersionSet {
             self.levels[*level].push(Arc::new(meta.clone()));
         }
         Ok(())
+    }
+
+    /// The live tables as a [`Version`].
+    pub fn current(&self) -> Arc<Version> {
+        Arc::new(Version::new(self.levels.clone()))
     }
 
     /// Allocates a file number.

@@ -1,0 +1,127 @@
+//! The background worker: one thread per open database that flushes full memtables to level-0
+//! tables and compacts levels, one job at a time. It sleeps on `Inner::bg_cv` until work is
+//! scheduled, and exits when `close()` sets `shutting_down`. An error in a job poisons the
+//! database (writes fail; reads go on), as LevelDB's background error does.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use super::{compaction, lock, table_writer, Inner, ReadView};
+use crate::engine::error::{Error, Result};
+use crate::engine::memtable::MemTable;
+use crate::engine::version::VersionEdit;
+
+/// Starts the worker for `inner`.
+pub(super) fn spawn(inner: &Arc<Inner>) -> Result<JoinHandle<()>> {
+    let worker = inner.clone();
+    std::thread::Builder::new()
+        .name("todb-background".into())
+        .spawn(move || run(&worker))
+        .map_err(|e| Error::io("start background thread", &inner.dir, e))
+}
+
+fn run(inner: &Inner) {
+    loop {
+        {
+            let mut bg = lock(&inner.bg);
+            while !bg.scheduled && !bg.shutting_down {
+                bg = inner.bg_cv.wait(bg).unwrap_or_else(|e| e.into_inner());
+            }
+            if bg.shutting_down {
+                return;
+            }
+            bg.scheduled = false;
+        }
+        loop {
+            if inner.poisoned().is_some() {
+                break;
+            }
+            let progressed = match step(inner) {
+                Ok(progressed) => progressed,
+                Err(e) => {
+                    inner.poison(e);
+                    false
+                }
+            };
+            let shutting_down = {
+                let mut bg = lock(&inner.bg);
+                bg.completed += 1;
+                bg.shutting_down
+            };
+            inner.bg_cv.notify_all();
+            if !progressed || shutting_down {
+                break;
+            }
+        }
+    }
+}
+
+/// Does the most urgent job: a flush, then a requested compaction, then one the levels need.
+/// Returns whether there was anything to do.
+fn step(inner: &Inner) -> Result<bool> {
+    let view = inner.view();
+    if let Some(imm) = view.imm.clone() {
+        flush(inner, &imm)?;
+        return Ok(true);
+    }
+    let manual = lock(&inner.bg).manual.clone();
+    if let Some((start, end)) = manual {
+        compaction::compact_range(inner, start.as_deref(), end.as_deref())?;
+        lock(&inner.bg).manual = None;
+        return Ok(true);
+    }
+    if let Some(job) = compaction::pick(inner, &view.version) {
+        compaction::run(inner, job)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Writes `imm` to a level-0 table and installs it, retiring the log that held its writes.
+fn flush(inner: &Inner, imm: &Arc<MemTable>) -> Result<()> {
+    let number = inner.new_output_number();
+    let written = table_writer::write_table(inner.fs.as_ref(), &inner.dir, number, &inner.options, &mut imm.iter());
+    let result = written.and_then(|meta| {
+        let log_number = lock(&inner.bg).imm_log_number;
+        let mut edit = VersionEdit { log_number: Some(log_number), prev_log_number: Some(0), ..VersionEdit::default() };
+        edit.new_files.extend(meta.map(|m| (0, m)));
+        inner.install(edit, |v, version| ReadView { mem: v.mem.clone(), imm: None, version })
+    });
+    inner.finish_output(number, result.is_ok());
+    result
+}
+
+impl Inner {
+    /// Reserves a file number for a table being written, so cleanup leaves the file alone.
+    pub(super) fn new_output_number(&self) -> u64 {
+        let number = lock(&self.versions).new_file_number();
+        lock(&self.pending_outputs).push(number);
+        number
+    }
+
+    /// Releases a reserved number; a table that was not installed is deleted.
+    pub(super) fn finish_output(&self, number: u64, installed: bool) {
+        lock(&self.pending_outputs).retain(|&n| n != number);
+        if !installed {
+            let _ = self.fs.remove_file(&crate::engine::filename::table_file(&self.dir, number));
+        }
+    }
+
+    /// Records `edit` in the MANIFEST, publishes the resulting version through `view`, and
+    /// deletes what no longer has a use.
+    pub(super) fn install(
+        &self,
+        edit: VersionEdit,
+        view: impl FnOnce(&ReadView, Arc<crate::engine::version::Version>) -> ReadView,
+    ) -> Result<()> {
+        {
+            let mut versions = lock(&self.versions);
+            versions.last_sequence = versions.last_sequence.max(self.last_sequence.load(std::sync::atomic::Ordering::Acquire));
+            versions.log_and_apply(edit)?;
+            let version = versions.current();
+            self.update_view(|v| view(v, version));
+        }
+        self.remove_obsolete_files();
+        Ok(())
+    }
+}

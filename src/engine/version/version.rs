@@ -1,0 +1,119 @@
+//! A version: the set of live tables at each level at one moment. Versions are immutable and
+//! shared; a reader (a get, an iterator) holds the `Arc<Version>` it started with, so tables it
+//! reads stay listed for it while flushes and compactions install newer versions.
+//!
+//! Level 0 tables come straight from memtables and may overlap each other: newer tables (higher
+//! file numbers) shadow older ones. Every deeper level is a sorted run of non-overlapping tables.
+
+use std::sync::Arc;
+
+use super::edit::{FileMeta, NUM_LEVELS};
+use crate::engine::error::Result;
+use crate::engine::iter::{InternalIterator, LevelIterator};
+use crate::engine::key::{self, compare_internal, SequenceNumber, ValueKind};
+use crate::engine::memtable::Lookup;
+use crate::engine::table_cache::TableCache;
+
+/// The live tables, per level.
+#[derive(Clone, Default)]
+pub struct Version {
+    /// Level 0 newest first; deeper levels sorted by smallest key.
+    pub files: [Vec<Arc<FileMeta>>; NUM_LEVELS],
+}
+
+fn contains_user_key(f: &FileMeta, user_key: &[u8]) -> bool {
+    key::user_key(&f.smallest) <= user_key && user_key <= key::user_key(&f.largest)
+}
+
+impl Version {
+    /// A version of `levels`, put in the order readers rely on.
+    pub fn new(mut files: [Vec<Arc<FileMeta>>; NUM_LEVELS]) -> Version {
+        files[0].sort_by(|a, b| b.number.cmp(&a.number));
+        for level in files.iter_mut().skip(1) {
+            level.sort_by(|a, b| compare_internal(&a.smallest, &b.smallest));
+        }
+        Version { files }
+    }
+
+    /// The newest version of `user_key` visible at `seq` held in the tables.
+    pub fn get(&self, tables: &TableCache, user_key: &[u8], seq: SequenceNumber, fill_cache: bool) -> Result<Lookup> {
+        let target = key::lookup_key(user_key, seq);
+        for (level, files) in self.files.iter().enumerate() {
+            let candidates: Vec<&Arc<FileMeta>> = if level == 0 {
+                files.iter().filter(|f| contains_user_key(f, user_key)).collect()
+            } else {
+                let i = files.partition_point(|f| compare_internal(&f.largest, &target).is_lt());
+                files.get(i).filter(|f| key::user_key(&f.smallest) <= user_key).into_iter().collect()
+            };
+            for file in candidates {
+                let table = tables.table(file.number)?;
+                if let Some((found, value)) = table.get(&target, fill_cache)? {
+                    match key::parse_internal_key(&found) {
+                        Some(p) if p.user_key == user_key => {
+                            return Ok(match p.kind {
+                                ValueKind::Value => Lookup::Found(value),
+                                ValueKind::Deletion => Lookup::Deleted,
+                            });
+                        }
+                        Some(_) => {}
+                        None => return Err(crate::engine::error::Error::corruption(format!("table {:06}: bad internal key", file.number))),
+                    }
+                }
+            }
+        }
+        Ok(Lookup::Missing)
+    }
+
+    /// Appends iterators over every table: one per level-0 table, one concatenating iterator per
+    /// deeper level.
+    pub fn add_iterators(&self, tables: &Arc<TableCache>, fill_cache: bool, out: &mut Vec<Box<dyn InternalIterator>>) {
+        for file in &self.files[0] {
+            out.push(Box::new(LevelIterator::new(tables.clone(), vec![file.clone()], fill_cache)));
+        }
+        for files in self.files.iter().skip(1).filter(|f| !f.is_empty()) {
+            out.push(Box::new(LevelIterator::new(tables.clone(), files.clone(), fill_cache)));
+        }
+    }
+
+    /// Tables of `level` whose user-key range meets `[smallest, largest]` (either end open).
+    /// For level 0 the range grows to cover every overlapping table, transitively, as LevelDB does.
+    pub fn overlapping(&self, level: usize, smallest: Option<&[u8]>, largest: Option<&[u8]>) -> Vec<Arc<FileMeta>> {
+        let mut lo = smallest.map(<[u8]>::to_vec);
+        let mut hi = largest.map(<[u8]>::to_vec);
+        loop {
+            let mut out = Vec::new();
+            let mut grew = false;
+            for f in &self.files[level] {
+                let (fs, fl) = (key::user_key(&f.smallest), key::user_key(&f.largest));
+                if lo.as_deref().is_some_and(|l| fl < l) || hi.as_deref().is_some_and(|h| fs > h) {
+                    continue;
+                }
+                if level == 0 {
+                    if lo.as_deref().is_some_and(|l| fs < l) {
+                        lo = Some(fs.to_vec());
+                        grew = true;
+                    }
+                    if hi.as_deref().is_some_and(|h| fl > h) {
+                        hi = Some(fl.to_vec());
+                        grew = true;
+                    }
+                }
+                out.push(f.clone());
+            }
+            if !grew {
+                return out;
+            }
+        }
+    }
+
+    /// Total bytes of the tables at `level`.
+    pub fn level_bytes(&self, level: usize) -> u64 {
+        self.files[level].iter().map(|f| f.size).sum()
+    }
+
+    /// True when no table deeper than `level` may hold `user_key`: a deletion of it compacted into
+    /// `level` can then be dropped.
+    pub fn is_base_level_for(&self, level: usize, user_key: &[u8]) -> bool {
+        self.files.iter().skip(level + 1).all(|files| !files.iter().any(|f| contains_user_key(f, user_key)))
+    }
+}
