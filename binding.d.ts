@@ -39,14 +39,24 @@ export declare class NativeDb {
   has(key: Bytes, snapshot?: NativeSnapshot | undefined | null): boolean
   /** Whether each of `keys` has a value, at one point in time. */
   hasMany(keys: Array<Bytes>, snapshot?: NativeSnapshot | undefined | null): Array<boolean>
-  /** Sets `key` to `value`; returns once the log record reached the OS. */
-  put(key: Bytes, value: Bytes): void
-  /** Deletes `key`; returns once the log record reached the OS. */
-  del(key: Bytes): void
-  /** Applies `batch` atomically and empties it; returns once the log record reached the OS. */
-  write(batch: NativeBatch): void
-  /** Applies `batch` atomically and fsyncs the log before settling, on the pool. */
-  writeDurable(batch: NativeBatch): Promise<void>
+  /**
+   * Sets `key` to `value` on this thread; returns once the log record reached the OS. Returns
+   * false, writing nothing, when the write would have to wait for the background worker: the
+   * caller then sends it to the pool with `writeAsync`, so the event loop never stalls.
+   */
+  put(key: Bytes, value: Bytes): boolean
+  /** Deletes `key`, as `put` does (false: send it to the pool). */
+  del(key: Bytes): boolean
+  /**
+   * Applies `batch` atomically, as `put` does (false: the batch is untouched; send it to the
+   * pool). On success the batch is emptied.
+   */
+  write(batch: NativeBatch): boolean
+  /**
+   * Applies `batch` atomically on the pool, waiting for room in the memtable if needed and,
+   * with `sync`, for an fsync of the log before settling.
+   */
+  writeAsync(batch: NativeBatch, sync: boolean): Promise<void>
   /** Deletes the keys in a range, at most `limit` of them (negative: no limit), on the pool. */
   clear(reverse: boolean, lower: Bytes | undefined | null, lowerInclusive: boolean, upper: Bytes | undefined | null, upperInclusive: boolean, limit: number, snapshot?: NativeSnapshot | undefined | null): Promise<void>
   /** An iterator over a range, at `snapshot` or now. */

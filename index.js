@@ -64,9 +64,12 @@ class TodbCore extends AbstractLevel {
     return promise
   }
 
+  // A non-sync write runs here and is done when the call returns; a sync write, or one that
+  // would wait for the background worker (a flush or compaction), goes to the pool.
   #write (batch, options) {
-    if (options && options.sync) return this.#track(this[kNative].writeDurable(batch))
-    this[kNative].write(batch)
+    const sync = !!(options && options.sync)
+    if (!sync && this[kNative].write(batch)) return
+    return this.#track(this[kNative].writeAsync(batch, sync))
   }
 
   async _open (options) {
@@ -105,21 +108,17 @@ class TodbCore extends AbstractLevel {
   }
 
   async _put (key, value, options) {
-    if (options.sync) {
-      const batch = new NativeBatch()
-      batch.put(plainBytes(key), plainBytes(value))
-      return this.#write(batch, options)
-    }
-    this[kNative].put(plainBytes(key), plainBytes(value))
+    if (!options.sync && this[kNative].put(plainBytes(key), plainBytes(value))) return
+    const batch = new NativeBatch()
+    batch.put(plainBytes(key), plainBytes(value))
+    return this.#write(batch, options)
   }
 
   async _del (key, options) {
-    if (options.sync) {
-      const batch = new NativeBatch()
-      batch.del(plainBytes(key))
-      return this.#write(batch, options)
-    }
-    this[kNative].del(plainBytes(key))
+    if (!options.sync && this[kNative].del(plainBytes(key))) return
+    const batch = new NativeBatch()
+    batch.del(plainBytes(key))
+    return this.#write(batch, options)
   }
 
   async _batch (operations, options) {

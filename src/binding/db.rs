@@ -101,30 +101,49 @@ impl NativeDb {
         keys.iter().map(|k| db.get(k, &options).map(|v| v.is_some())).collect::<engine::Result<_>>().map_err(to_js)
     }
 
-    /// Sets `key` to `value`; returns once the log record reached the OS.
+    /// Sets `key` to `value` on this thread; returns once the log record reached the OS. Returns
+    /// false, writing nothing, when the write would have to wait for the background worker: the
+    /// caller then sends it to the pool with `writeAsync`, so the event loop never stalls.
     #[napi]
-    pub fn put(&self, key: Bytes, value: Bytes) -> napi::Result<(), Code> {
-        self.db()?.put(&key, &value, WriteOptions::default()).map_err(to_js)
+    pub fn put(&self, key: Bytes, value: Bytes) -> napi::Result<bool, Code> {
+        let db = self.db()?;
+        if db.write_would_stall() {
+            return Ok(false);
+        }
+        db.put(&key, &value, WriteOptions::default()).map_err(to_js)?;
+        Ok(true)
     }
 
-    /// Deletes `key`; returns once the log record reached the OS.
+    /// Deletes `key`, as `put` does (false: send it to the pool).
     #[napi]
-    pub fn del(&self, key: Bytes) -> napi::Result<(), Code> {
-        self.db()?.delete(&key, WriteOptions::default()).map_err(to_js)
+    pub fn del(&self, key: Bytes) -> napi::Result<bool, Code> {
+        let db = self.db()?;
+        if db.write_would_stall() {
+            return Ok(false);
+        }
+        db.delete(&key, WriteOptions::default()).map_err(to_js)?;
+        Ok(true)
     }
 
-    /// Applies `batch` atomically and empties it; returns once the log record reached the OS.
+    /// Applies `batch` atomically, as `put` does (false: the batch is untouched; send it to the
+    /// pool). On success the batch is emptied.
     #[napi]
-    pub fn write(&self, batch: &NativeBatch) -> napi::Result<(), Code> {
-        self.db()?.write(batch.take(), WriteOptions::default()).map_err(to_js)
+    pub fn write(&self, batch: &NativeBatch) -> napi::Result<bool, Code> {
+        let db = self.db()?;
+        if db.write_would_stall() {
+            return Ok(false);
+        }
+        db.write(batch.take(), WriteOptions::default()).map_err(to_js)?;
+        Ok(true)
     }
 
-    /// Applies `batch` atomically and fsyncs the log before settling, on the pool.
+    /// Applies `batch` atomically on the pool, waiting for room in the memtable if needed and,
+    /// with `sync`, for an fsync of the log before settling.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn write_durable(&self, batch: &NativeBatch) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+    pub fn write_async(&self, batch: &NativeBatch, sync: bool) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
         let db = self.db()?;
         let batch = batch.take();
-        Ok(AsyncTask::new(EngineTask::new(move || db.write(batch, WriteOptions { sync: true }))))
+        Ok(AsyncTask::new(EngineTask::new(move || db.write(batch, WriteOptions { sync }))))
     }
 
     /// Deletes the keys in a range, at most `limit` of them (negative: no limit), on the pool.
@@ -208,5 +227,14 @@ impl NativeDb {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn repair(location: String) -> AsyncTask<EngineTask<()>> {
         AsyncTask::new(EngineTask::new(move || engine::db::repair(&posix(), &PathBuf::from(location)).map(|_| ())))
+    }
+}
+
+impl Drop for NativeDb {
+    // A database collected without close() still stops its background worker and frees its lock.
+    fn drop(&mut self) {
+        if let Some(db) = self.db.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = db.close();
+        }
     }
 }

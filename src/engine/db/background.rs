@@ -59,6 +59,7 @@ fn run(inner: &Inner) {
 /// Does the most urgent job: a flush, then a requested compaction, then one the levels need.
 /// Returns whether there was anything to do.
 fn step(inner: &Inner) -> Result<bool> {
+    inner.prepare_spare_log()?;
     let view = inner.view();
     if let Some(imm) = view.imm.clone() {
         flush(inner, &imm)?;
@@ -78,7 +79,7 @@ fn step(inner: &Inner) -> Result<bool> {
 }
 
 /// Writes `imm` to a level-0 table and installs it, retiring the log that held its writes.
-fn flush(inner: &Inner, imm: &Arc<MemTable>) -> Result<()> {
+pub(super) fn flush(inner: &Inner, imm: &Arc<MemTable>) -> Result<()> {
     let number = inner.new_output_number();
     let written = table_writer::write_table(inner.fs.as_ref(), &inner.dir, number, &inner.options, &mut imm.iter());
     let result = written.and_then(|meta| {

@@ -162,8 +162,16 @@ fn merge(
     merged.seek_to_first();
     while merged.valid() {
         count += 1;
-        if count % 1024 == 0 && lock(&inner.bg).shutting_down {
-            return Ok(None);
+        if count % 1024 == 0 {
+            if lock(&inner.bg).shutting_down {
+                return Ok(None);
+            }
+            // Writers may be waiting for the memtable being flushed: flush it now rather than
+            // after this whole compaction, as LevelDB does.
+            if let Some(imm) = inner.view().imm.clone() {
+                super::background::flush(inner, &imm)?;
+                inner.bg_cv.notify_all();
+            }
         }
         let ikey = merged.key();
         let parsed = key::parse_internal_key(ikey).ok_or_else(|| Error::corruption("compaction input: bad internal key"))?;

@@ -107,6 +107,12 @@ pub(crate) struct Inner {
     poison: Mutex<Option<Arc<Error>>>,
     closed: AtomicBool,
     tables: Arc<TableCache>,
+    file_numbers: Arc<AtomicU64>,
+    /// A log file created ahead of time by the worker, so that switching memtables on a writer's
+    /// thread never waits on file creation (which can queue behind the worker's syncs).
+    spare_log: Mutex<Option<(u64, Arc<dyn WritableFile>)>>,
+    /// Logs switched away from, closed by the worker: closing a file can wait on the disk.
+    retired_logs: Mutex<Vec<Arc<LiveLog>>>,
     bg: Mutex<BgState>,
     bg_cv: Condvar,
     live_versions: Mutex<Vec<Weak<Version>>>,
@@ -166,6 +172,7 @@ impl Db {
         versions.log_and_apply(edit)?;
 
         let version = versions.current();
+        let file_numbers = versions.file_numbers();
         let tables = Arc::new(TableCache::new(fs.clone(), dir.to_owned(), options.max_open_files.saturating_sub(10).max(16), options.cache_size));
         let inner = Arc::new(Inner {
             fs,
@@ -179,6 +186,9 @@ impl Db {
             poison: Mutex::new(None),
             closed: AtomicBool::new(false),
             tables,
+            file_numbers,
+            spare_log: Mutex::new(None),
+            retired_logs: Mutex::new(Vec::new()),
             bg: Mutex::new(BgState::default()),
             bg_cv: Condvar::new(),
             live_versions: Mutex::new(vec![Arc::downgrade(&version)]),
@@ -507,16 +517,37 @@ impl Inner {
                 continue;
             }
             // Switch to a fresh memtable and log; the worker flushes the full one.
-            let number = lock(&self.versions).new_file_number();
-            let file = self.fs.create(&filename::log_file(&self.dir, number))?;
+            let (number, file) = match lock(&self.spare_log).take() {
+                Some(spare) => spare,
+                None => self.create_log()?,
+            };
             state.log = LogWriter::new(file.clone());
-            state.live = LiveLog::new(file);
+            let old = std::mem::replace(&mut state.live, LiveLog::new(file));
+            lock(&self.retired_logs).push(old);
             state.log_number = number;
             lock(&self.bg).imm_log_number = number;
             self.update_view(|v| ReadView { mem: Arc::new(MemTable::new()), imm: Some(v.mem.clone()), version: v.version.clone() });
             self.schedule();
             force = false;
         }
+    }
+
+    /// Creates a new, empty log file.
+    fn create_log(&self) -> Result<(u64, Arc<dyn WritableFile>)> {
+        // NOTE: not `self.versions`: the worker may hold it across a MANIFEST sync.
+        let number = self.file_numbers.fetch_add(1, Ordering::AcqRel);
+        Ok((number, self.fs.create(&filename::log_file(&self.dir, number))?))
+    }
+
+    /// Makes sure a spare log is ready for the next memtable switch. Run by the worker.
+    fn prepare_spare_log(&self) -> Result<()> {
+        let retired = std::mem::take(&mut *lock(&self.retired_logs));
+        drop(retired);
+        if lock(&self.spare_log).is_none() {
+            let spare = self.create_log()?;
+            *lock(&self.spare_log) = Some(spare);
+        }
+        Ok(())
     }
 
     /// Waits until `live` is durable up to `end`. Whoever takes the sync lock first syncs every

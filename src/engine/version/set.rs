@@ -7,6 +7,7 @@
 //! syncing the directory. A crash at any point leaves `CURRENT` naming a complete MANIFEST.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::edit::{FileMeta, VersionEdit, NUM_LEVELS};
@@ -21,8 +22,9 @@ use crate::engine::wal::{LogReader, LogWriter};
 pub struct VersionSet {
     fs: Arc<dyn Fs>,
     dir: PathBuf,
-    /// The next number to give a file.
-    pub next_file_number: u64,
+    /// The next number to give a file; shared, so that file numbers can be taken without the
+    /// versions lock (which is held across MANIFEST syncs).
+    next_file: Arc<AtomicU64>,
     /// Logs numbered below this hold nothing that is not in a table.
     pub log_number: u64,
     /// LevelDB's previous-log field; todb writes 0 and honours a non-zero value when recovering.
@@ -74,7 +76,7 @@ impl VersionSet {
         let mut set = VersionSet {
             fs,
             dir: dir.to_owned(),
-            next_file_number: 0,
+            next_file: Arc::new(AtomicU64::new(0)),
             log_number: 0,
             prev_log_number: 0,
             last_sequence: 0,
@@ -114,7 +116,7 @@ impl VersionSet {
             self.prev_log_number = n;
         }
         if let Some(n) = edit.next_file_number {
-            self.next_file_number = n;
+            self.next_file.fetch_max(n, Ordering::AcqRel);
         }
         if let Some(s) = edit.last_sequence {
             self.last_sequence = s;
@@ -137,17 +139,23 @@ impl VersionSet {
     }
 
     /// Allocates a file number.
-    pub fn new_file_number(&mut self) -> u64 {
-        let n = self.next_file_number;
-        self.next_file_number += 1;
-        n
+    pub fn new_file_number(&self) -> u64 {
+        self.next_file.fetch_add(1, Ordering::AcqRel)
+    }
+
+    /// The next file number to be handed out.
+    pub fn next_file_number(&self) -> u64 {
+        self.next_file.load(Ordering::Acquire)
+    }
+
+    /// The shared allocator behind [`VersionSet::new_file_number`].
+    pub fn file_numbers(&self) -> Arc<AtomicU64> {
+        self.next_file.clone()
     }
 
     /// Makes sure `number` is never handed out again.
     pub fn mark_file_number_used(&mut self, number: u64) {
-        if self.next_file_number <= number {
-            self.next_file_number = number + 1;
-        }
+        self.next_file.fetch_max(number + 1, Ordering::AcqRel);
     }
 
     /// The MANIFEST being appended to.
@@ -159,7 +167,7 @@ impl VersionSet {
     /// starts a new MANIFEST holding a snapshot of the whole state, and points `CURRENT` at it.
     pub fn log_and_apply(&mut self, mut edit: VersionEdit) -> Result<()> {
         if edit.next_file_number.is_none() {
-            edit.next_file_number = Some(self.next_file_number);
+            edit.next_file_number = Some(self.next_file_number());
         }
         if edit.last_sequence.is_none() {
             edit.last_sequence = Some(self.last_sequence);
@@ -189,7 +197,7 @@ impl VersionSet {
             comparator: Some(COMPARATOR_NAME.to_owned()),
             log_number: Some(self.log_number),
             prev_log_number: Some(self.prev_log_number),
-            next_file_number: Some(self.next_file_number),
+            next_file_number: Some(self.next_file_number()),
             last_sequence: Some(self.last_sequence),
             ..VersionEdit::default()
         };
@@ -230,7 +238,7 @@ mod tests {
         fs.create_dir_all(dir).unwrap();
         VersionSet::create_new(fs.as_ref(), dir).unwrap();
         let mut set = VersionSet::recover(fs.clone(), dir).unwrap();
-        assert_eq!((set.next_file_number, set.log_number, set.last_sequence), (2, 0, 0));
+        assert_eq!((set.next_file_number(), set.log_number, set.last_sequence), (2, 0, 0));
         let log = set.new_file_number();
         set.last_sequence = 99;
         let meta = FileMeta {
@@ -249,7 +257,7 @@ mod tests {
         assert_eq!(again.log_number, log);
         assert_eq!(again.last_sequence, 99);
         assert_eq!(again.levels[1].len(), 1);
-        assert!(again.next_file_number > first_manifest);
+        assert!(again.next_file_number() > first_manifest);
     }
 
     #[test]
