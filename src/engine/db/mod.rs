@@ -517,10 +517,7 @@ impl Inner {
                 continue;
             }
             // Switch to a fresh memtable and log; the worker flushes the full one.
-            let (number, file) = match lock(&self.spare_log).take() {
-                Some(spare) => spare,
-                None => self.create_log()?,
-            };
+            let (number, file) = self.take_spare_log()?;
             state.log = LogWriter::new(file.clone());
             let old = std::mem::replace(&mut state.live, LiveLog::new(file));
             lock(&self.retired_logs).push(old);
@@ -533,19 +530,37 @@ impl Inner {
     }
 
     /// Creates a new, empty log file.
+    ///
+    /// # Requires
+    /// The `spare_log` lock is held: log numbers must grow in the order logs come into use, or a
+    /// flush's log number could retire a log that is yet to be written.
     fn create_log(&self) -> Result<(u64, Arc<dyn WritableFile>)> {
         // NOTE: not `self.versions`: the worker may hold it across a MANIFEST sync.
         let number = self.file_numbers.fetch_add(1, Ordering::AcqRel);
         Ok((number, self.fs.create(&filename::log_file(&self.dir, number))?))
     }
 
+    /// The log for a memtable switch: the spare if the worker made one, else a new one.
+    fn take_spare_log(&self) -> Result<(u64, Arc<dyn WritableFile>)> {
+        let mut spare = lock(&self.spare_log);
+        match spare.take() {
+            Some(log) => Ok(log),
+            None => self.create_log(),
+        }
+    }
+
+    /// The spare log's number, if there is one (cleanup must leave it alone).
+    fn spare_log_number(&self) -> Option<u64> {
+        lock(&self.spare_log).as_ref().map(|(n, _)| *n)
+    }
+
     /// Makes sure a spare log is ready for the next memtable switch. Run by the worker.
     fn prepare_spare_log(&self) -> Result<()> {
         let retired = std::mem::take(&mut *lock(&self.retired_logs));
         drop(retired);
-        if lock(&self.spare_log).is_none() {
-            let spare = self.create_log()?;
-            *lock(&self.spare_log) = Some(spare);
+        let mut spare = lock(&self.spare_log);
+        if spare.is_none() {
+            *spare = Some(self.create_log()?);
         }
         Ok(())
     }
@@ -586,10 +601,11 @@ impl Inner {
             }
         }
         let pending = lock(&self.pending_outputs).clone();
+        let spare = self.spare_log_number();
         let Ok(names) = self.fs.children(&self.dir) else { return };
         for name in names {
             let keep = match filename::parse_file_name(&name) {
-                Some((FileKind::Log, n)) => n >= log_number || n == prev_log,
+                Some((FileKind::Log, n)) => n >= log_number || n == prev_log || Some(n) == spare,
                 Some((FileKind::Descriptor, n)) => n >= manifest,
                 Some((FileKind::Table, n)) => live_tables.contains(&n) || pending.contains(&n),
                 Some((FileKind::Temp, n)) => pending.contains(&n),
