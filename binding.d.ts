@@ -39,18 +39,11 @@ export declare class NativeDb {
   has(key: Bytes, snapshot?: NativeSnapshot | undefined | null): boolean
   /** Whether each of `keys` has a value, at one point in time. */
   hasMany(keys: Array<Bytes>, snapshot?: NativeSnapshot | undefined | null): Array<boolean>
-  /**
-   * Sets `key` to `value` on this thread; returns once the log record reached the OS. Returns
-   * false, writing nothing, when the write would have to wait for the background worker: the
-   * caller then sends it to the pool with `writeAsync`, so the event loop never stalls.
-   */
+  /** Sets `key` to `value`; returns once the log record reached the OS (see `write_here`). */
   put(key: Bytes, value: Bytes): boolean
-  /** Deletes `key`, as `put` does (false: send it to the pool). */
+  /** Deletes `key` (see `write_here`). */
   del(key: Bytes): boolean
-  /**
-   * Applies `batch` atomically, as `put` does (false: the batch is untouched; send it to the
-   * pool). On success the batch is emptied.
-   */
+  /** Applies `batch` atomically and empties it (see `write_here`; on false the batch is kept). */
   write(batch: NativeBatch): boolean
   /**
    * Applies `batch` atomically on the pool, waiting for room in the memtable if needed and,

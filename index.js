@@ -160,22 +160,24 @@ class TodbCore extends AbstractLevel {
     return new TodbSublevel(this, name, options)
   }
 
+  // classic-level's extra range methods: both need a start and an end, wait for a pending open,
+  // encode the range with the key encoding, and run on the pool.
+  async #rangeMethod (method, start, end, options, run) {
+    if (typeof options !== 'object' || options === null) options = null
+    if (this.status === 'opening') return this.deferAsync(() => this[method](start, end, options))
+    if (this.status !== 'open') throw notOpen(method)
+    const keyEncoding = this.keyEncoding(options && options.keyEncoding)
+    return this.#track(run(keyEncoding.encode(start), keyEncoding.encode(end)))
+  }
+
   async approximateSize (start, end, options) {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
-    if (typeof options !== 'object' || options === null) options = null
-    if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options))
-    if (this.status !== 'open') throw notOpen('approximateSize')
-    const keyEncoding = this.keyEncoding(options && options.keyEncoding)
-    return this.#track(this[kNative].approximateSize(keyEncoding.encode(start), keyEncoding.encode(end)))
+    return this.#rangeMethod('approximateSize', start, end, options, (s, e) => this[kNative].approximateSize(s, e))
   }
 
   async compactRange (start, end, options) {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
-    if (typeof options !== 'object' || options === null) options = null
-    if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
-    if (this.status !== 'open') throw notOpen('compactRange')
-    const keyEncoding = this.keyEncoding(options && options.keyEncoding)
-    return this.#track(this[kNative].compactRange(keyEncoding.encode(start), keyEncoding.encode(end)))
+    return this.#rangeMethod('compactRange', start, end, options, (s, e) => this[kNative].compactRange(s, e))
   }
 
   getProperty (property) {

@@ -101,40 +101,34 @@ impl NativeDb {
         keys.iter().map(|k| db.get(k, &options).map(|v| v.is_some())).collect::<engine::Result<_>>().map_err(to_js)
     }
 
-    /// Sets `key` to `value` on this thread; returns once the log record reached the OS. Returns
-    /// false, writing nothing, when the write would have to wait for the background worker: the
-    /// caller then sends it to the pool with `writeAsync`, so the event loop never stalls.
+    /// Runs a non-sync write on this thread unless it would have to wait for the background
+    /// worker; then it writes nothing and returns false, and the caller sends the write to the
+    /// pool with `writeAsync`, so the event loop never stalls.
+    fn write_here(&self, write: impl FnOnce(&Db) -> engine::Result<()>) -> napi::Result<bool, Code> {
+        let db = self.db()?;
+        if db.write_would_stall() {
+            return Ok(false);
+        }
+        write(&db).map_err(to_js)?;
+        Ok(true)
+    }
+
+    /// Sets `key` to `value`; returns once the log record reached the OS (see `write_here`).
     #[napi]
     pub fn put(&self, key: Bytes, value: Bytes) -> napi::Result<bool, Code> {
-        let db = self.db()?;
-        if db.write_would_stall() {
-            return Ok(false);
-        }
-        db.put(&key, &value, WriteOptions::default()).map_err(to_js)?;
-        Ok(true)
+        self.write_here(|db| db.put(&key, &value, WriteOptions::default()))
     }
 
-    /// Deletes `key`, as `put` does (false: send it to the pool).
+    /// Deletes `key` (see `write_here`).
     #[napi]
     pub fn del(&self, key: Bytes) -> napi::Result<bool, Code> {
-        let db = self.db()?;
-        if db.write_would_stall() {
-            return Ok(false);
-        }
-        db.delete(&key, WriteOptions::default()).map_err(to_js)?;
-        Ok(true)
+        self.write_here(|db| db.delete(&key, WriteOptions::default()))
     }
 
-    /// Applies `batch` atomically, as `put` does (false: the batch is untouched; send it to the
-    /// pool). On success the batch is emptied.
+    /// Applies `batch` atomically and empties it (see `write_here`; on false the batch is kept).
     #[napi]
     pub fn write(&self, batch: &NativeBatch) -> napi::Result<bool, Code> {
-        let db = self.db()?;
-        if db.write_would_stall() {
-            return Ok(false);
-        }
-        db.write(batch.take(), WriteOptions::default()).map_err(to_js)?;
-        Ok(true)
+        self.write_here(|db| db.write(batch.take(), WriteOptions::default()))
     }
 
     /// Applies `batch` atomically on the pool, waiting for room in the memtable if needed and,
