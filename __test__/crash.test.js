@@ -208,6 +208,10 @@ test(`kill -9 at random points loses no acknowledged write (${CYCLES} cycles)`, 
     if (result.prefix < 0) totals.prefixViolations++
     if (result.prefix > acked) totals.inFlightRecovered++
     for (const p of result.problems) problems.push(`${context}: ${p}`)
+    if (process.env.TODB_CRASH_VERBOSE) {
+      t.diagnostic(`${context}: ${early ? 'early' : 'after ready'} kill at ${plan.delay.toFixed(0)} ms, ` +
+        `ready=${sawReady} acked=${acked} recovered prefix=${result.prefix} keys=${actual.size}`)
+    }
 
     // Continue from what was recovered.
     for (const k of result.touched) if (!actual.has(k)) deleted.add(k)

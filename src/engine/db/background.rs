@@ -43,6 +43,10 @@ fn run(inner: &Inner) {
                     false
                 }
             };
+            // Again now that the job's own references to the versions it replaced are gone.
+            if progressed {
+                inner.remove_obsolete_files();
+            }
             let shutting_down = {
                 let mut bg = lock(&inner.bg);
                 bg.completed += 1;
@@ -68,6 +72,8 @@ fn step(inner: &Inner) -> Result<bool> {
     let manual = lock(&inner.bg).manual.clone();
     if let Some((start, end)) = manual {
         compaction::compact_range(inner, start.as_deref(), end.as_deref())?;
+        // Before `compact_range()`'s caller is released, so it finds the replaced tables gone.
+        inner.remove_obsolete_files();
         lock(&inner.bg).manual = None;
         return Ok(true);
     }
