@@ -62,7 +62,11 @@ pub(super) fn pick(inner: &Inner, version: &Version) -> Option<Job> {
     }
     let (score, level) = best;
     if score < 1.0 {
-        return None;
+        // No level is over budget: compact a table that reads keep consulting in vain, if any.
+        let (level, number) = lock(&inner.seek_candidate).take()?;
+        let file = version.files.get(level)?.iter().find(|f| f.number == number)?.clone();
+        let inputs = if level == 0 { version.overlapping(0, Some(key::user_key(&file.smallest)), Some(key::user_key(&file.largest))) } else { vec![file] };
+        return job_for(version, level, inputs);
     }
     if level == 0 {
         // All of level 0: its tables overlap, and taking them all keeps newer versions together

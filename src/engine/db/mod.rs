@@ -37,7 +37,7 @@ use crate::engine::memtable::{Lookup, MemTable};
 use crate::engine::options::{Options, ReadOptions, WriteOptions};
 use crate::engine::snapshot::{Snapshot, SnapshotList};
 use crate::engine::table_cache::TableCache;
-use crate::engine::version::{Version, VersionEdit, VersionSet};
+use crate::engine::version::{self, Version, VersionEdit, VersionSet};
 use crate::engine::wal::LogWriter;
 use crate::engine::write_batch::WriteBatch;
 
@@ -117,6 +117,10 @@ pub(crate) struct Inner {
     bg_cv: Condvar,
     live_versions: Mutex<Vec<Weak<Version>>>,
     pending_outputs: Mutex<Vec<u64>>,
+    /// Reads each table may still cost in vain before it is compacted, by file number.
+    seek_budgets: Mutex<std::collections::HashMap<u64, i64>>,
+    /// A table whose seek budget ran out: `(level, file number)`.
+    seek_candidate: Mutex<Option<(usize, u64)>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -193,6 +197,8 @@ impl Db {
             bg_cv: Condvar::new(),
             live_versions: Mutex::new(vec![Arc::downgrade(&version)]),
             pending_outputs: Mutex::new(Vec::new()),
+            seek_budgets: Mutex::new(std::collections::HashMap::new()),
+            seek_candidate: Mutex::new(None),
             worker: Mutex::new(None),
             options,
         });
@@ -291,7 +297,11 @@ impl Db {
             }
         }
         if lookup == Lookup::Missing {
-            lookup = view.version.get(&self.inner.tables, key, seq, options.fill_cache)?;
+            let (found, wasted) = view.version.get(&self.inner.tables, key, seq, options.fill_cache)?;
+            lookup = found;
+            if let Some((level, file)) = wasted {
+                self.inner.charge_seek(level, &file);
+            }
         }
         Ok(match lookup {
             Lookup::Found(v) => Some(v),
@@ -526,6 +536,23 @@ impl Inner {
             self.update_view(|v| ReadView { mem: Arc::new(MemTable::new()), imm: Some(v.mem.clone()), version: v.version.clone() });
             self.schedule();
             force = false;
+        }
+    }
+
+    /// Charges a read that `file` cost in vain. LevelDB's reasoning: one seek costs about as much
+    /// as compacting 16 KiB, so a table that has wasted `size / 16 KiB` seeks (at least 100) is
+    /// cheaper to compact into the next level than to keep reading.
+    fn charge_seek(&self, level: usize, file: &version::FileMeta) {
+        if level + 1 >= version::NUM_LEVELS {
+            return;
+        }
+        let mut budgets = lock(&self.seek_budgets);
+        let left = budgets.entry(file.number).or_insert_with(|| ((file.size / 16384) as i64).max(100));
+        *left -= 1;
+        if *left == 0 {
+            drop(budgets);
+            *lock(&self.seek_candidate) = Some((level, file.number));
+            self.schedule();
         }
     }
 

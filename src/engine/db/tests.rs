@@ -303,3 +303,38 @@ fn deletes_survive_compaction_into_deeper_levels() {
     assert_eq!(scan(&db, false, IterBounds::default()).len(), 1500);
     assert!(db.approximate_size(b"00000", b"99999").unwrap() > 0);
 }
+
+#[test]
+fn reads_that_keep_missing_a_table_get_it_compacted() {
+    let fs = MemFs::new();
+    let db = small(&fs);
+    for i in (0..2000u32).step_by(2) {
+        db.put(format!("key{i:05}").as_bytes(), &[7u8; 20], WriteOptions::default()).unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    assert_eq!(db.files_per_level()[0], 0);
+    // Odd keys across the same range land in a few level-0 tables (fewer than the trigger).
+    for i in (1..600u32).step_by(2) {
+        db.put(format!("key{i:05}").as_bytes(), &[9u8; 60], WriteOptions::default()).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db.inner.view().imm.is_some() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let before = db.files_per_level()[0];
+    assert!((1..compaction::L0_COMPACTION_TRIGGER).contains(&before), "level 0 holds {before}");
+    // Each read of an even key consults a level-0 table in vain before finding it deeper.
+    for round in 0..3 {
+        for i in (0..600u32).step_by(2) {
+            let got = db.get(format!("key{i:05}").as_bytes(), &ReadOptions::default()).unwrap();
+            assert_eq!(got, Some(vec![7u8; 20]), "round {round} key {i}");
+        }
+    }
+    while db.files_per_level()[0] >= before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(db.files_per_level()[0] < before, "a seek compaction ran: {:?}", db.files_per_level());
+    for i in 0..600u32 {
+        assert!(db.get(format!("key{i:05}").as_bytes(), &ReadOptions::default()).unwrap().is_some(), "key {i}");
+    }
+}

@@ -35,9 +35,13 @@ impl Version {
         Version { files }
     }
 
-    /// The newest version of `user_key` visible at `seq` held in the tables.
-    pub fn get(&self, tables: &TableCache, user_key: &[u8], seq: SequenceNumber, fill_cache: bool) -> Result<Lookup> {
+    /// The newest version of `user_key` visible at `seq` held in the tables, and, when more than
+    /// one table had to be read, the first of them with its level: a read that table cost in
+    /// vain, which LevelDB charges against the table's seek budget.
+    pub fn get(&self, tables: &TableCache, user_key: &[u8], seq: SequenceNumber, fill_cache: bool) -> Result<(Lookup, Option<(usize, Arc<FileMeta>)>)> {
         let target = key::lookup_key(user_key, seq);
+        let mut first_read: Option<(usize, Arc<FileMeta>)> = None;
+        let mut reads = 0;
         for (level, files) in self.files.iter().enumerate() {
             let candidates: Vec<&Arc<FileMeta>> = if level == 0 {
                 files.iter().filter(|f| contains_user_key(f, user_key)).collect()
@@ -46,14 +50,19 @@ impl Version {
                 files.get(i).filter(|f| key::user_key(&f.smallest) <= user_key).into_iter().collect()
             };
             for file in candidates {
+                reads += 1;
+                if first_read.is_none() {
+                    first_read = Some((level, file.clone()));
+                }
+                let charge = |found: Lookup| (found, if reads > 1 { first_read.clone() } else { None });
                 let table = tables.table(file.number)?;
                 if let Some((found, value)) = table.get(&target, fill_cache)? {
                     match key::parse_internal_key(&found) {
                         Some(p) if p.user_key == user_key => {
-                            return Ok(match p.kind {
+                            return Ok(charge(match p.kind {
                                 ValueKind::Value => Lookup::Found(value),
                                 ValueKind::Deletion => Lookup::Deleted,
-                            });
+                            }));
                         }
                         Some(_) => {}
                         None => return Err(crate::engine::error::Error::corruption(format!("table {:06}: bad internal key", file.number))),
@@ -61,7 +70,7 @@ impl Version {
                 }
             }
         }
-        Ok(Lookup::Missing)
+        Ok((Lookup::Missing, if reads > 1 { first_read } else { None }))
     }
 
     /// Appends iterators over every table: one per level-0 table, one concatenating iterator per
