@@ -11,6 +11,7 @@ const { ChainedBatch } = require('./lib/chained-batch.js')
 const { Snapshot, nativeSnapshot } = require('./lib/snapshot.js')
 const { nativeRange, plainBytes } = require('./lib/range.js')
 const { withCallbacks, popCallback, settle } = require('./lib/callbacks.js')
+const { pace } = require('./lib/pace.js')
 
 const kLocation = Symbol('location')
 const kNative = Symbol('native')
@@ -68,7 +69,7 @@ class TodbCore extends AbstractLevel {
   // would wait for the background worker (a flush or compaction), goes to the pool.
   #write (batch, options) {
     const sync = !!(options && options.sync)
-    if (!sync && this[kNative].write(batch)) return
+    if (!sync && this[kNative].write(batch)) return pace()
     return this.#track(this[kNative].writeAsync(batch, sync))
   }
 
@@ -88,7 +89,7 @@ class TodbCore extends AbstractLevel {
   }
 
   async _get (key, options) {
-    return this._getSync(key, options)
+    return pace(this._getSync(key, options))
   }
 
   _getSync (key, options) {
@@ -96,26 +97,26 @@ class TodbCore extends AbstractLevel {
   }
 
   async _getMany (keys, options) {
-    return this[kNative].getMany(keys.map(plainBytes), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options))
+    return pace(this[kNative].getMany(keys.map(plainBytes), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options)))
   }
 
   async _has (key, options) {
-    return this[kNative].has(plainBytes(key), nativeSnapshot(options))
+    return pace(this[kNative].has(plainBytes(key), nativeSnapshot(options)))
   }
 
   async _hasMany (keys, options) {
-    return this[kNative].hasMany(keys.map(plainBytes), nativeSnapshot(options))
+    return pace(this[kNative].hasMany(keys.map(plainBytes), nativeSnapshot(options)))
   }
 
   async _put (key, value, options) {
-    if (!options.sync && this[kNative].put(plainBytes(key), plainBytes(value))) return
+    if (!options.sync && this[kNative].put(plainBytes(key), plainBytes(value))) return pace()
     const batch = new NativeBatch()
     batch.put(plainBytes(key), plainBytes(value))
     return this.#write(batch, options)
   }
 
   async _del (key, options) {
-    if (!options.sync && this[kNative].del(plainBytes(key))) return
+    if (!options.sync && this[kNative].del(plainBytes(key))) return pace()
     const batch = new NativeBatch()
     batch.del(plainBytes(key))
     return this.#write(batch, options)

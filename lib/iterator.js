@@ -4,6 +4,7 @@ const { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } = require
 const { AbortError } = require('abstract-level/lib/errors')
 const { nativeRange } = require('./range.js')
 const { nativeSnapshot } = require('./snapshot.js')
+const { pace } = require('./pace.js')
 
 const kNative = Symbol('native')
 const kCache = Symbol('cache')
@@ -84,7 +85,7 @@ function nativeIteratorClass (Base, pick, wants) {
       }
       const i = this[kPosition]
       this[kPosition] = i + 2
-      return pick(this[kCache], i)
+      return pace(pick(this[kCache], i))
     }
 
     async _nextv (size, options) {
@@ -96,10 +97,10 @@ function nativeIteratorClass (Base, pick, wants) {
         items.push(pick(this[kCache], this[kPosition]))
         this[kPosition] += 2
       }
-      if (items.length > 0 || this[kEnded]) return items
+      if (items.length > 0 || this[kEnded]) return pace(items)
       const flat = this.#fetch(size)
       for (let i = 0; i < flat.length; i += 2) items.push(pick(flat, i))
-      return items
+      return pace(items)
     }
 
     async _close () {
