@@ -53,7 +53,7 @@ export declare class NativeDb {
   /** Deletes the keys in a range, at most `limit` of them (negative: no limit), on the pool. */
   clear(reverse: boolean, lower: Bytes | undefined | null, lowerInclusive: boolean, upper: Bytes | undefined | null, upperInclusive: boolean, limit: number, snapshot?: NativeSnapshot | undefined | null): Promise<void>
   /** An iterator over a range, at `snapshot` or now. */
-  iterator(reverse: boolean, lower: Bytes | undefined | null, lowerInclusive: boolean, upper: Bytes | undefined | null, upperInclusive: boolean, keys: boolean, values: boolean, keyUtf8: boolean, valueUtf8: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): NativeIterator
+  iterator(reverse: boolean, lower: Bytes | undefined | null, lowerInclusive: boolean, upper: Bytes | undefined | null, upperInclusive: boolean, keys: boolean, values: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): NativeIterator
   /** Holds the current state for reads through the returned snapshot. */
   snapshot(): NativeSnapshot
   /** Approximate bytes on disk for keys in `[start, end)`. */
@@ -72,9 +72,17 @@ export declare class NativeDb {
 export declare class NativeIterator {
   /**
    * Up to `size` entries, stopping early once `max_bytes` of keys and values are gathered
-   * (always at least one). An empty array means the end.
+   * (always at least one), packed into one Buffer that JavaScript unpacks (`lib/iterator.js`):
+   *
+   * ```text
+   * count: u32 | (key_len: u32, value_len: u32) * count | (key bytes, value bytes) * count
+   * ```
+   *
+   * All little-endian; a key or value not asked for has length 0. A count of 0 means the end.
+   * One Buffer per batch replaces two JavaScript values per entry made through napi, which
+   * cost more than the read itself.
    */
-  nextv(size: number, maxBytes: number): Array<string | Buffer | undefined>
+  nextv(size: number, maxBytes: number): Buffer
   /**
    * Moves to `target` (or the next key in iteration order). Out-of-range targets end the
    * iterator.

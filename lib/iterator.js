@@ -13,6 +13,10 @@ const kFirst = Symbol('first')
 const kEnded = Symbol('ended')
 const kHighWaterMarkBytes = Symbol('highWaterMarkBytes')
 const kSignal = Symbol('signal')
+const kKeys = Symbol('keys')
+const kValues = Symbol('values')
+const kKeyUtf8 = Symbol('keyUtf8')
+const kValueUtf8 = Symbol('valueUtf8')
 const empty = []
 
 // classic-level's defaults: nextv() batches are bounded by 16 KiB of keys and values, and next()
@@ -38,11 +42,13 @@ function nativeIteratorClass (Base, pick, wants) {
       const native = nativeDb.iterator(
         options.reverse, lower, lowerInclusive, upper, upperInclusive,
         ...wants(options),
-        options.keyEncoding === 'utf8', options.valueEncoding === 'utf8',
         options.fillCache === true, nativeSnapshot(options)
       )
       super(db, options)
       this[kNative] = native
+      this[kKeyUtf8] = options.keyEncoding === 'utf8'
+      this[kValueUtf8] = options.valueEncoding === 'utf8'
+      ;[this[kKeys], this[kValues]] = wants(options)
       this[kSignal] = options.signal != null ? options.signal : null
       const hwm = options.highWaterMarkBytes
       this[kHighWaterMarkBytes] = Number.isInteger(hwm) && hwm >= 0 ? hwm : DEFAULT_HIGH_WATER_MARK_BYTES
@@ -52,9 +58,26 @@ function nativeIteratorClass (Base, pick, wants) {
       this[kEnded] = false
     }
 
+    // Unpacks a native batch (layout in src/binding/iterator.rs) into [key0, value0, ...].
+    // Buffer values are views of the batch, which highWaterMarkBytes keeps small.
     #fetch (size) {
-      const flat = this[kNative].nextv(size, this[kHighWaterMarkBytes])
-      if (flat.length === 0) this[kEnded] = true
+      const blob = this[kNative].nextv(size, this[kHighWaterMarkBytes])
+      const count = blob.readUInt32LE(0)
+      if (count === 0) this[kEnded] = true
+      const flat = new Array(count * 2)
+      const keys = this[kKeys]
+      const values = this[kValues]
+      const keyUtf8 = this[kKeyUtf8]
+      const valueUtf8 = this[kValueUtf8]
+      let at = 4 + count * 8
+      for (let i = 0; i < count; i++) {
+        const keyLength = blob.readUInt32LE(4 + i * 8)
+        const valueLength = blob.readUInt32LE(8 + i * 8)
+        if (keys) flat[2 * i] = keyUtf8 ? blob.utf8Slice(at, at + keyLength) : blob.subarray(at, at + keyLength)
+        at += keyLength
+        if (values) flat[2 * i + 1] = valueUtf8 ? blob.utf8Slice(at, at + valueLength) : blob.subarray(at, at + valueLength)
+        at += valueLength
+      }
       return flat
     }
 
@@ -101,6 +124,20 @@ function nativeIteratorClass (Base, pick, wants) {
       const flat = this.#fetch(size)
       for (let i = 0; i < flat.length; i += 2) items.push(pick(flat, i))
       return pace(items)
+    }
+
+    // for await...of reads in batches through the public nextv(), which decodes, counts against
+    // the limit and closes on error exactly as next() does, without next()'s cost per entry.
+    async * [Symbol.asyncIterator] () {
+      try {
+        while (true) {
+          const batch = await this.nextv(NEXT_CACHE_SIZE)
+          if (batch.length === 0) return
+          for (const item of batch) yield item
+        }
+      } finally {
+        await this.close()
+      }
     }
 
     async _close () {

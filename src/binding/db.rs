@@ -172,15 +172,13 @@ impl NativeDb {
         upper_inclusive: bool,
         keys: bool,
         values: bool,
-        key_utf8: bool,
-        value_utf8: bool,
         fill_cache: bool,
         snapshot: Option<&NativeSnapshot>,
     ) -> napi::Result<NativeIterator, Code> {
         let db = self.db()?;
         let options = Self::read_options(snapshot, fill_cache)?;
         let it = db.iter(&options, reverse, bounds(lower, lower_inclusive, upper, upper_inclusive)).map_err(to_js)?;
-        Ok(NativeIterator::new(it, keys, values, key_utf8, value_utf8))
+        Ok(NativeIterator::new(it, keys, values))
     }
 
     /// Holds the current state for reads through the returned snapshot.
