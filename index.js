@@ -16,6 +16,8 @@ const { pace } = require('./lib/pace.js')
 const kLocation = Symbol('location')
 const kNative = Symbol('native')
 const kPending = Symbol('pending')
+const kCoalesced = Symbol('coalesced')
+const kSpare = Symbol('spare')
 
 const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
@@ -50,6 +52,8 @@ class TodbCore extends AbstractLevel {
     this[kLocation] = location
     this[kNative] = new NativeDb(location)
     this[kPending] = new Set()
+    this[kCoalesced] = null
+    this[kSpare] = null
   }
 
   get location () {
@@ -66,11 +70,60 @@ class TodbCore extends AbstractLevel {
   }
 
   // A non-sync write runs here and is done when the call returns; a sync write, or one that
-  // would wait for the background worker (a flush or compaction), goes to the pool.
-  #write (batch, options) {
+  // would wait for the background worker (a flush or compaction), goes to the pool. Writes
+  // coalesced for this tick go first, so writes apply in the order they were made.
+  // `owned`: the batch is the database's own and may be reused once written; a chained batch's
+  // belongs to it (its close() clears it).
+  #write (batch, options, owned) {
+    this.#flushWrites()
     const sync = !!(options && options.sync)
-    if (!sync && this[kNative].write(batch)) return pace()
-    return this.#track(this[kNative].writeAsync(batch, sync))
+    const written = !sync && this[kNative].write(batch)
+    const result = written ? pace() : this.#track(this[kNative].writeAsync(batch, sync))
+    if (owned) this[kSpare] = batch
+    return result
+  }
+
+  // Group commit on the calling thread: non-sync puts, dels and batches made in one tick share a
+  // native batch, written with one log append when the tick's microtasks run (or sooner, when a
+  // read or another write needs it applied). Each still settles only after that append, so the
+  // durability contract holds; 64 writes in flight cost one append instead of 64.
+  #pendingBatch () {
+    if (this[kCoalesced] === null) {
+      const group = { batch: this.#spareBatch(), resolve: null, reject: null, promise: null }
+      group.promise = new Promise((resolve, reject) => { group.resolve = resolve; group.reject = reject })
+      this[kCoalesced] = group
+      queueMicrotask(() => this.#flushWrites())
+    }
+    return this[kCoalesced]
+  }
+
+  // Native batches are emptied by a write and reused: making a native object costs more than
+  // the write.
+  #spareBatch () {
+    const batch = this[kSpare]
+    if (batch === null) return new NativeBatch()
+    this[kSpare] = null
+    return batch
+  }
+
+  #flushWrites () {
+    const group = this[kCoalesced]
+    if (group === null) return
+    this[kCoalesced] = null
+    try {
+      const written = this[kNative].write(group.batch)
+      if (!written) this.#track(this[kNative].writeAsync(group.batch, false)).then(group.resolve, group.reject)
+      this[kSpare] = group.batch
+      if (written) {
+        const paced = pace()
+        if (paced === undefined) group.resolve()
+        else paced.then(group.resolve)
+      }
+    } catch (err) {
+      group.batch.clear()
+      this[kSpare] = group.batch
+      group.reject(err)
+    }
   }
 
   async _open (options) {
@@ -82,6 +135,7 @@ class TodbCore extends AbstractLevel {
   }
 
   async _close () {
+    this.#flushWrites()
     while (this[kPending].size > 0) {
       await Promise.allSettled([...this[kPending]])
     }
@@ -93,67 +147,76 @@ class TodbCore extends AbstractLevel {
   }
 
   _getSync (key, options) {
+    this.#flushWrites()
     return this[kNative].get(plainBytes(key), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options))
   }
 
   async _getMany (keys, options) {
+    this.#flushWrites()
     return pace(this[kNative].getMany(keys.map(plainBytes), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options)))
   }
 
   async _has (key, options) {
+    this.#flushWrites()
     return pace(this[kNative].has(plainBytes(key), nativeSnapshot(options)))
   }
 
   async _hasMany (keys, options) {
+    this.#flushWrites()
     return pace(this[kNative].hasMany(keys.map(plainBytes), nativeSnapshot(options)))
   }
 
-  async _put (key, value, options) {
-    if (!options.sync && this[kNative].put(plainBytes(key), plainBytes(value))) return pace()
-    const batch = new NativeBatch()
+  // Not async: the group's promise is returned as is, with no promise around it.
+  _put (key, value, options) {
+    const batch = options.sync ? this.#spareBatch() : this.#pendingBatch().batch
     batch.put(plainBytes(key), plainBytes(value))
-    return this.#write(batch, options)
+    return options.sync ? this.#write(batch, options, true) : this[kCoalesced].promise
   }
 
-  async _del (key, options) {
-    if (!options.sync && this[kNative].del(plainBytes(key))) return pace()
-    const batch = new NativeBatch()
+  _del (key, options) {
+    const batch = options.sync ? this.#spareBatch() : this.#pendingBatch().batch
     batch.del(plainBytes(key))
-    return this.#write(batch, options)
+    return options.sync ? this.#write(batch, options, true) : this[kCoalesced].promise
   }
 
-  async _batch (operations, options) {
-    const batch = new NativeBatch()
+  // The operations join the group whole, so the batch stays atomic.
+  _batch (operations, options) {
+    const batch = options.sync ? this.#spareBatch() : this.#pendingBatch().batch
     for (const op of operations) {
       if (op.type === 'put') batch.put(plainBytes(op.key), plainBytes(op.value))
       else batch.del(plainBytes(op.key))
     }
-    return this.#write(batch, options)
+    return options.sync ? this.#write(batch, options, true) : this[kCoalesced].promise
   }
 
   _chainedBatch () {
-    return new ChainedBatch(this, (batch, options) => this.#write(batch, options))
+    return new ChainedBatch(this, (batch, options) => this.#write(batch, options, false))
   }
 
   async _clear (options) {
+    this.#flushWrites()
     const [lower, lowerInclusive, upper, upperInclusive] = nativeRange(options)
     const limit = Number.isInteger(options.limit) && options.limit >= 0 ? options.limit : -1
     return this.#track(this[kNative].clear(options.reverse, lower, lowerInclusive, upper, upperInclusive, limit, nativeSnapshot(options)))
   }
 
   _iterator (options) {
+    this.#flushWrites()
     return new Iterator(this, this[kNative], options)
   }
 
   _keys (options) {
+    this.#flushWrites()
     return new KeyIterator(this, this[kNative], options)
   }
 
   _values (options) {
+    this.#flushWrites()
     return new ValueIterator(this, this[kNative], options)
   }
 
   _snapshot (options) {
+    this.#flushWrites()
     return new Snapshot(options, this[kNative].snapshot())
   }
 
@@ -167,6 +230,7 @@ class TodbCore extends AbstractLevel {
     if (typeof options !== 'object' || options === null) options = null
     if (this.status === 'opening') return this.deferAsync(() => this[method](start, end, options))
     if (this.status !== 'open') throw notOpen(method)
+    this.#flushWrites()
     const keyEncoding = this.keyEncoding(options && options.keyEncoding)
     return this.#track(run(keyEncoding.encode(start), keyEncoding.encode(end)))
   }

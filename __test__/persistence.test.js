@@ -7,6 +7,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
+const os = require('node:os')
 
 const { Todb, ClassicLevel } = require('..')
 const { tmpDir, rmDir, pad, prng, randomBytes } = require('./helpers/util.js')
@@ -387,4 +388,42 @@ test('a database closed without writes reopens empty, and stays usable', async (
   db = await reopen(db)
   assert.deepEqual(await db.iterator().all(), [['x', 'y']])
   await db.close()
+})
+
+test('writes in flight together, chained batches and sync writes interleave without losing any', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'todb-coalesce-'))
+  try {
+    const db = new Todb(dir)
+    await db.open()
+    const expected = new Map()
+    const pending = []
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 20; i++) {
+        const k = `r${round}-k${i}`
+        pending.push(db.put(k, `v${i}`))
+        expected.set(k, `v${i}`)
+      }
+      pending.push(db.put(`r${round}-sync`, 's', { sync: true }))
+      expected.set(`r${round}-sync`, 's')
+      const chained = db.batch().put(`r${round}-chained`, 'c').del(`r${round}-k0`)
+      expected.set(`r${round}-chained`, 'c')
+      expected.delete(`r${round}-k0`)
+      pending.push(chained.write())
+      // Still pending when the chained batch closes itself, a microtask later.
+      pending.push(db.batch([{ type: 'put', key: `r${round}-array`, value: 'a' }]))
+      expected.set(`r${round}-array`, 'a')
+      await new Promise((resolve) => setImmediate(resolve))
+      // A read sees every write made before it.
+      assert.equal(await db.get(`r${round}-k19`), 'v19')
+      assert.equal(await db.get(`r${round}-array`), 'a')
+    }
+    await Promise.all(pending)
+    await db.close()
+    const reopened = new Todb(dir)
+    const all = new Map(await reopened.iterator().all())
+    assert.deepEqual(all, expected)
+    await reopened.close()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 })
