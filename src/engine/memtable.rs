@@ -7,7 +7,7 @@
 //! saw. Internal keys are unique (every write has its own sequence number) and an iterator reads at
 //! a fixed sequence, so re-seeking shows it exactly the entries it would have seen holding a lock.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -17,28 +17,65 @@ use crate::engine::iter::InternalIterator;
 use crate::engine::key::{self, SequenceNumber, ValueKind};
 use crate::engine::write_batch::WriteBatch;
 
-/// An internal key ordered by [`key::compare_internal`]. Shared, so iterators copy it cheaply.
+/// One entry: its internal key and value in a single shared allocation (`user key | tag | value`),
+/// with the tag also kept decoded, so that ordering compares user keys and integers and an
+/// iterator copies an entry with one reference-count increment.
 #[derive(Clone, Debug)]
-struct IKey(Arc<[u8]>);
+struct Entry {
+    data: Arc<[u8]>,
+    user_key_len: usize,
+    tag: u64,
+}
 
-impl PartialEq for IKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
+impl Entry {
+    fn new(user_key: &[u8], seq: SequenceNumber, kind: ValueKind, value: &[u8]) -> Entry {
+        let tag = key::pack_tag(seq, kind);
+        let mut data = Vec::with_capacity(user_key.len() + key::TAG_SIZE + value.len());
+        data.extend_from_slice(user_key);
+        data.extend_from_slice(&tag.to_le_bytes());
+        data.extend_from_slice(value);
+        Entry { data: data.into(), user_key_len: user_key.len(), tag }
+    }
+
+    /// A probe for `range`: the entry itself is never stored.
+    fn probe(ikey: &[u8]) -> Entry {
+        let user_key = key::user_key(ikey);
+        let tag = ikey.get(user_key.len()..).and_then(crate::engine::coding::decode_fixed64).unwrap_or(0);
+        Entry { data: ikey.into(), user_key_len: user_key.len(), tag }
+    }
+
+    fn user_key(&self) -> &[u8] {
+        self.data.get(..self.user_key_len).unwrap_or(&[])
+    }
+
+    fn internal_key(&self) -> &[u8] {
+        self.data.get(..self.user_key_len + key::TAG_SIZE).unwrap_or(&[])
+    }
+
+    fn value(&self) -> &[u8] {
+        self.data.get(self.user_key_len + key::TAG_SIZE..).unwrap_or(&[])
     }
 }
-impl Eq for IKey {}
-impl PartialOrd for IKey {
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.tag == other.tag && self.user_key() == other.user_key()
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for IKey {
+impl Ord for Entry {
+    /// The internal-key order: user key ascending, then tag descending.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        key::compare_internal(&self.0, &other.0)
+        self.user_key().cmp(other.user_key()).then_with(|| other.tag.cmp(&self.tag))
     }
 }
 
-type Map = BTreeMap<IKey, Arc<[u8]>>;
+type Map = BTreeSet<Entry>;
 
 /// What a memtable knows about a key at a sequence number.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,8 +88,9 @@ pub enum Lookup {
     Missing,
 }
 
-// Per-entry bookkeeping charged on top of key and value bytes (map node share, two Arcs).
-const ENTRY_OVERHEAD: usize = 64;
+// Per-entry bookkeeping charged on top of key and value bytes (its share of a tree node, the
+// allocation's header).
+const ENTRY_OVERHEAD: usize = 48;
 
 /// An in-memory, sorted table of recent writes.
 #[derive(Default)]
@@ -85,9 +123,8 @@ impl MemTable {
         let mut added = 0;
         for op in batch.iter() {
             let op = op?;
-            let ikey = key::internal_key(op.key, seq, op.kind);
-            added += ikey.len() + op.value.len() + ENTRY_OVERHEAD;
-            map.insert(IKey(ikey.into()), op.value.into());
+            added += op.key.len() + key::TAG_SIZE + op.value.len() + ENTRY_OVERHEAD;
+            map.insert(Entry::new(op.key, seq, op.kind, op.value));
             seq += 1;
         }
         drop(map);
@@ -97,17 +134,17 @@ impl MemTable {
 
     /// The newest version of `user_key` with sequence `<= seq`.
     pub fn get(&self, user_key: &[u8], seq: SequenceNumber) -> Lookup {
-        let target = IKey(key::lookup_key(user_key, seq).into());
+        let target = Entry::probe(&key::lookup_key(user_key, seq));
         let map = self.read();
-        let Some((found, value)) = map.range(target..).next() else {
+        let Some(found) = map.range(target..).next() else {
             return Lookup::Missing;
         };
-        match key::parse_internal_key(&found.0) {
-            Some(parsed) if parsed.user_key == user_key => match parsed.kind {
-                ValueKind::Value => Lookup::Found(value.to_vec()),
-                ValueKind::Deletion => Lookup::Deleted,
-            },
-            _ => Lookup::Missing,
+        if found.user_key() != user_key {
+            return Lookup::Missing;
+        }
+        match ValueKind::from_byte((found.tag & 0xff) as u8) {
+            Some(ValueKind::Value) => Lookup::Found(found.value().to_vec()),
+            _ => Lookup::Deleted,
         }
     }
 
@@ -138,7 +175,7 @@ const MAX_CHUNK: usize = 512;
 /// Iterates over a memtable in chunks copied under a brief read lock (see the module docs).
 pub struct MemTableIterator {
     mem: Arc<MemTable>,
-    buf: Vec<(IKey, Arc<[u8]>)>,
+    buf: Vec<Entry>,
     pos: usize,
     // Whether entries may remain beyond the buffer in the current direction.
     more: bool,
@@ -146,18 +183,18 @@ pub struct MemTableIterator {
 }
 
 impl MemTableIterator {
-    fn fill_forward(&mut self, from: Bound<IKey>) {
+    fn fill_forward(&mut self, from: Bound<Entry>) {
         let map = self.mem.read();
         self.buf.clear();
-        self.buf.extend(map.range((from, Bound::Unbounded)).take(self.chunk).map(|(k, v)| (k.clone(), v.clone())));
+        self.buf.extend(map.range((from, Bound::Unbounded)).take(self.chunk).cloned());
         drop(map);
         self.finish_fill();
     }
 
-    fn fill_backward(&mut self, to: Bound<IKey>) {
+    fn fill_backward(&mut self, to: Bound<Entry>) {
         let map = self.mem.read();
         self.buf.clear();
-        self.buf.extend(map.range((Bound::Unbounded, to)).rev().take(self.chunk).map(|(k, v)| (k.clone(), v.clone())));
+        self.buf.extend(map.range((Bound::Unbounded, to)).rev().take(self.chunk).cloned());
         drop(map);
         self.finish_fill();
     }
@@ -178,7 +215,7 @@ impl MemTableIterator {
         if self.pos < self.buf.len() || !self.more {
             return;
         }
-        let Some((last, _)) = self.buf.last() else { return };
+        let Some(last) = self.buf.last() else { return };
         let last = last.clone();
         if forward {
             self.fill_forward(Bound::Excluded(last));
@@ -205,12 +242,12 @@ impl InternalIterator for MemTableIterator {
 
     fn seek(&mut self, target: &[u8]) {
         self.restart();
-        self.fill_forward(Bound::Included(IKey(target.into())));
+        self.fill_forward(Bound::Included(Entry::probe(target)));
     }
 
     fn seek_for_prev(&mut self, target: &[u8]) {
         self.restart();
-        self.fill_backward(Bound::Included(IKey(target.into())));
+        self.fill_backward(Bound::Included(Entry::probe(target)));
     }
 
     fn next(&mut self) {
@@ -222,11 +259,11 @@ impl InternalIterator for MemTableIterator {
     }
 
     fn key(&self) -> &[u8] {
-        self.buf.get(self.pos).map_or(&[], |(k, _)| &k.0)
+        self.buf.get(self.pos).map_or(&[], Entry::internal_key)
     }
 
     fn value(&self) -> &[u8] {
-        self.buf.get(self.pos).map_or(&[], |(_, v)| v)
+        self.buf.get(self.pos).map_or(&[], Entry::value)
     }
 
     fn status(&self) -> Result<()> {
