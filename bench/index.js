@@ -78,7 +78,7 @@ function main () {
     lines.push(`| max event-loop delay, ${field.startsWith('fill') ? 'fillrandom' : 'compaction'} | ${med('todb', field).toFixed(1)} ms | ${med('classic', field).toFixed(1)} ms | | < 10 ms |`)
   }
   const cpu = os.cpus()[0]
-  const machine = `${os.cpus().length} × ${cpu ? cpu.model.trim() : 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`
+  const machine = `${os.cpus().length} x ${cpu ? cpu.model.trim() : 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`
   const date = new Date().toISOString().slice(0, 10)
   const header = `N = ${N.toLocaleString('en-US')}, medians of ${RUNS} run(s), ${date}, ${machine}`
   const table = lines.join('\n')
