@@ -4,6 +4,8 @@
 // pure function, so the parent can regenerate exactly what the killed child
 // issued. A unit is one acknowledged write: a single put/del or one batch.
 
+const { prng, pad } = require('./util.js')
+
 const MODES = ['sync-put', 'put', 'batch', 'put-del']
 const KEYSPACE = 24 // keys of the put-del mode, shared by all its cycles
 
@@ -15,18 +17,7 @@ function mix (seed, i) {
 }
 
 function rng (seed, i) {
-  let a = mix(seed, i)
-  return function () {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-function pad (n, width) {
-  return String(n).padStart(width, '0')
+  return prng(mix(seed, i))
 }
 
 // Keys of the cycle-scoped modes start with this prefix (and sort before
