@@ -20,6 +20,8 @@ mod destroy;
 mod recovery;
 mod table_writer;
 #[cfg(test)]
+mod fault_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};

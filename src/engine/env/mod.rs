@@ -6,6 +6,7 @@
 //! image) before it returns and keeps no user-space buffer, so a process kill after `append` loses
 //! nothing; `sync` makes everything appended so far durable; a lock is released when its guard drops.
 
+mod fault;
 mod mem;
 mod posix;
 
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use crate::engine::error::Result;
 
+pub use fault::{FaultFs, FaultKind};
 pub use mem::MemFs;
 pub use posix::PosixFs;
 
