@@ -106,10 +106,11 @@ impl Inner {
         number
     }
 
-    /// Releases a reserved number; a table that was not installed is deleted.
+    /// Releases a reserved number; a table that was not installed is deleted, unless the database
+    /// is poisoned: then whether the MANIFEST names it is unknown.
     pub(super) fn finish_output(&self, number: u64, installed: bool) {
         lock(&self.pending_outputs).retain(|&n| n != number);
-        if !installed {
+        if !installed && self.poisoned().is_none() {
             let _ = self.fs.remove_file(&crate::engine::filename::table_file(&self.dir, number));
         }
     }
@@ -124,7 +125,12 @@ impl Inner {
         {
             let mut versions = lock(&self.versions);
             versions.last_sequence = versions.last_sequence.max(self.last_sequence.load(std::sync::atomic::Ordering::Acquire));
-            versions.log_and_apply(edit)?;
+            if let Err(e) = versions.log_and_apply(edit) {
+                // IMPORTANT: the edit may or may not have reached the MANIFEST (an append can land
+                // and its sync fail), so from here nothing may be deleted and nothing more
+                // recorded: poison before any caller cleans up, as LevelDB's background error does.
+                return Err(self.poison(e));
+            }
             let version = versions.current();
             self.update_view(|v| view(v, version));
         }

@@ -617,6 +617,10 @@ impl Inner {
     /// log number, superseded MANIFESTs and leftover temporary files. Failures are ignored; the
     /// files are retried on the next call.
     fn remove_obsolete_files(&self) {
+        if self.poisoned().is_some() {
+            // After a failed MANIFEST write, which files the durable MANIFEST names is unknown.
+            return;
+        }
         let (log_number, prev_log, manifest) = {
             let vs = lock(&self.versions);
             (vs.log_number, vs.prev_log_number, vs.manifest_number())
