@@ -33,6 +33,13 @@ export declare class NativeDb {
   close(): Promise<void>
   /** The value of `key`, or `undefined`. */
   get(key: Bytes, utf8: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): string | Buffer | undefined
+  /** Lends `getInto` the Buffer to copy values into. */
+  setScratch(scratch: Buffer): void
+  /**
+   * Copies `key`'s value into the scratch Buffer. Returns its length, -1 if the key is
+   * missing, or -2 if it does not fit (then ask `get`).
+   */
+  getInto(key: Bytes, fillCache: boolean): number
   /** The values of `keys`, with `undefined` for missing ones, all read at one point in time. */
   getMany(keys: Array<Bytes>, utf8: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): Array<string | Buffer | undefined>
   /** Whether `key` has a value. */

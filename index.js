@@ -19,6 +19,10 @@ const kPending = Symbol('pending')
 const kCoalesced = Symbol('coalesced')
 const kSpare = Symbol('spare')
 
+// Values up to this size are read through it (see _getSync); one per thread, shared by every
+// database, as JavaScript runs one call at a time.
+const scratch = Buffer.allocUnsafeSlow(64 * 1024)
+
 const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
   'maxOpenFiles', 'blockRestartInterval', 'maxFileSize'
@@ -51,6 +55,7 @@ class TodbCore extends AbstractLevel {
     }, options)
     this[kLocation] = location
     this[kNative] = new NativeDb(location)
+    this[kNative].setScratch(scratch)
     this[kPending] = new Set()
     this[kCoalesced] = null
     this[kSpare] = null
@@ -148,7 +153,18 @@ class TodbCore extends AbstractLevel {
 
   _getSync (key, options) {
     this.#flushWrites()
-    return this[kNative].get(plainBytes(key), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options))
+    const fillCache = options.fillCache !== false
+    if (options.valueEncoding !== 'utf8' && options.snapshot == null) {
+      // Buffer values come through the scratch Buffer and Node's pooled allocator.
+      const length = this[kNative].getInto(plainBytes(key), fillCache)
+      if (length === -1) return undefined
+      if (length >= 0) {
+        const value = Buffer.allocUnsafe(length)
+        scratch.copy(value, 0, 0, length)
+        return value
+      }
+    }
+    return this[kNative].get(plainBytes(key), options.valueEncoding === 'utf8', fillCache, nativeSnapshot(options))
   }
 
   async _getMany (keys, options) {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi_derive::napi;
 
 use crate::binding::batch::NativeBatch;
@@ -26,6 +26,10 @@ fn posix() -> Arc<dyn Fs> {
 pub struct NativeDb {
     location: PathBuf,
     db: Arc<Mutex<Option<Db>>>,
+    /// A Buffer JavaScript lends once (`setScratch`) for `getInto` to copy values into: copying
+    /// out of it with Node's pooled allocator is far cheaper than a napi Buffer per value. The
+    /// `Buffer` holds a reference, so the memory lives as long as this handle.
+    scratch: Mutex<Option<Buffer>>,
 }
 
 impl NativeDb {
@@ -44,7 +48,7 @@ impl NativeDb {
     /// A handle for the database at `location`; nothing is opened yet.
     #[napi(constructor)]
     pub fn new(location: String) -> NativeDb {
-        NativeDb { location: PathBuf::from(location), db: Arc::new(Mutex::new(None)) }
+        NativeDb { location: PathBuf::from(location), db: Arc::new(Mutex::new(None)), scratch: Mutex::new(None) }
     }
 
     /// Opens the database on the pool (it reads the MANIFEST and replays logs).
@@ -73,6 +77,30 @@ impl NativeDb {
         let db = self.db()?;
         let value = db.get(&key, &Self::read_options(snapshot, fill_cache)?).map_err(to_js)?;
         Ok(MaybeOut(value.map(|data| Out { data, utf8 })))
+    }
+
+    /// Lends `getInto` the Buffer to copy values into.
+    #[napi]
+    pub fn set_scratch(&self, scratch: Buffer) {
+        *self.scratch.lock().unwrap_or_else(|e| e.into_inner()) = Some(scratch);
+    }
+
+    /// Copies `key`'s value into the scratch Buffer. Returns its length, -1 if the key is
+    /// missing, or -2 if it does not fit (then ask `get`).
+    #[napi]
+    pub fn get_into(&self, key: Bytes, fill_cache: bool) -> napi::Result<i64, Code> {
+        let db = self.db()?;
+        let Some(value) = db.get(&key, &ReadOptions { snapshot: None, fill_cache }).map_err(to_js)? else {
+            return Ok(-1);
+        };
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        match scratch.as_mut().and_then(|s| s.get_mut(..value.len())) {
+            Some(dst) => {
+                dst.copy_from_slice(&value);
+                Ok(value.len() as i64)
+            }
+            None => Ok(-2),
+        }
     }
 
     /// The values of `keys`, with `undefined` for missing ones, all read at one point in time.
