@@ -37,13 +37,6 @@ impl Entry {
         Entry { data: data.into(), user_key_len: user_key.len(), tag }
     }
 
-    /// A probe for `range`: the entry itself is never stored.
-    fn probe(ikey: &[u8]) -> Entry {
-        let user_key = key::user_key(ikey);
-        let tag = ikey.get(user_key.len()..).and_then(crate::engine::coding::decode_fixed64).unwrap_or(0);
-        Entry { data: ikey.into(), user_key_len: user_key.len(), tag }
-    }
-
     fn user_key(&self) -> &[u8] {
         self.data.get(..self.user_key_len).unwrap_or(&[])
     }
@@ -57,9 +50,76 @@ impl Entry {
     }
 }
 
+/// What the entry order compares. Stored entries and borrowed probes both provide it, so a
+/// lookup searches the set without building an entry.
+trait OrderKey {
+    fn user_key(&self) -> &[u8];
+    fn tag(&self) -> u64;
+}
+
+impl OrderKey for Entry {
+    fn user_key(&self) -> &[u8] {
+        Entry::user_key(self)
+    }
+    fn tag(&self) -> u64 {
+        self.tag
+    }
+}
+
+/// A seek target borrowed from an encoded internal key.
+struct Probe<'a> {
+    user_key: &'a [u8],
+    tag: u64,
+}
+
+impl<'a> Probe<'a> {
+    fn new(ikey: &'a [u8]) -> Probe<'a> {
+        let user_key = key::user_key(ikey);
+        let tag = ikey.get(user_key.len()..).and_then(crate::engine::coding::decode_fixed64).unwrap_or(0);
+        Probe { user_key, tag }
+    }
+}
+
+impl OrderKey for Probe<'_> {
+    fn user_key(&self) -> &[u8] {
+        self.user_key
+    }
+    fn tag(&self) -> u64 {
+        self.tag
+    }
+}
+
+/// The internal-key order: user key ascending, then tag descending.
+fn order(a: &dyn OrderKey, b: &dyn OrderKey) -> std::cmp::Ordering {
+    a.user_key().cmp(b.user_key()).then_with(|| b.tag().cmp(&a.tag()))
+}
+
+impl<'a> std::borrow::Borrow<dyn OrderKey + 'a> for Entry {
+    fn borrow(&self) -> &(dyn OrderKey + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn OrderKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        order(self, other).is_eq()
+    }
+}
+impl Eq for dyn OrderKey + '_ {}
+impl PartialOrd for dyn OrderKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(order(self, other))
+    }
+}
+impl Ord for dyn OrderKey + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        order(self, other)
+    }
+}
+
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        self.tag == other.tag && self.user_key() == other.user_key()
+        order(self, other).is_eq()
     }
 }
 impl Eq for Entry {}
@@ -69,9 +129,8 @@ impl PartialOrd for Entry {
     }
 }
 impl Ord for Entry {
-    /// The internal-key order: user key ascending, then tag descending.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.user_key().cmp(other.user_key()).then_with(|| other.tag.cmp(&self.tag))
+        order(self, other)
     }
 }
 
@@ -134,9 +193,10 @@ impl MemTable {
 
     /// The newest version of `user_key` with sequence `<= seq`.
     pub fn get(&self, user_key: &[u8], seq: SequenceNumber) -> Lookup {
-        let target = Entry::probe(&key::lookup_key(user_key, seq));
+        let probe = Probe { user_key, tag: key::pack_tag(seq, key::KIND_FOR_SEEK) };
         let map = self.read();
-        let Some(found) = map.range(target..).next() else {
+        let from: &dyn OrderKey = &probe;
+        let Some(found) = map.range::<dyn OrderKey, _>((Bound::Included(from), Bound::Unbounded)).next() else {
             return Lookup::Missing;
         };
         if found.user_key() != user_key {
@@ -183,18 +243,18 @@ pub struct MemTableIterator {
 }
 
 impl MemTableIterator {
-    fn fill_forward(&mut self, from: Bound<Entry>) {
+    fn fill_forward(&mut self, from: Bound<&dyn OrderKey>) {
         let map = self.mem.read();
         self.buf.clear();
-        self.buf.extend(map.range((from, Bound::Unbounded)).take(self.chunk).cloned());
+        self.buf.extend(map.range::<dyn OrderKey, _>((from, Bound::Unbounded)).take(self.chunk).cloned());
         drop(map);
         self.finish_fill();
     }
 
-    fn fill_backward(&mut self, to: Bound<Entry>) {
+    fn fill_backward(&mut self, to: Bound<&dyn OrderKey>) {
         let map = self.mem.read();
         self.buf.clear();
-        self.buf.extend(map.range((Bound::Unbounded, to)).rev().take(self.chunk).cloned());
+        self.buf.extend(map.range::<dyn OrderKey, _>((Bound::Unbounded, to)).rev().take(self.chunk).cloned());
         drop(map);
         self.finish_fill();
     }
@@ -215,12 +275,11 @@ impl MemTableIterator {
         if self.pos < self.buf.len() || !self.more {
             return;
         }
-        let Some(last) = self.buf.last() else { return };
-        let last = last.clone();
+        let Some(last) = self.buf.last().cloned() else { return };
         if forward {
-            self.fill_forward(Bound::Excluded(last));
+            self.fill_forward(Bound::Excluded(&last));
         } else {
-            self.fill_backward(Bound::Excluded(last));
+            self.fill_backward(Bound::Excluded(&last));
         }
     }
 }
@@ -242,12 +301,12 @@ impl InternalIterator for MemTableIterator {
 
     fn seek(&mut self, target: &[u8]) {
         self.restart();
-        self.fill_forward(Bound::Included(Entry::probe(target)));
+        self.fill_forward(Bound::Included(&Probe::new(target)));
     }
 
     fn seek_for_prev(&mut self, target: &[u8]) {
         self.restart();
-        self.fill_backward(Bound::Included(Entry::probe(target)));
+        self.fill_backward(Bound::Included(&Probe::new(target)));
     }
 
     fn next(&mut self) {

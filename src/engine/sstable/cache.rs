@@ -3,13 +3,14 @@
 //!
 //! Entries are keyed by `(cache id, block offset)`: each opened table takes a fresh id from
 //! [`BlockCache::new_id`], so a file number reused after deletion can never serve a dead table's
-//! blocks. The cache is bounded by the bytes of the blocks it holds and evicts least recently used
-//! blocks first. It is split into shards, each behind its own mutex and holding an equal part of
-//! the capacity, so concurrent readers seldom wait on each other. Within a shard, recency is a
-//! counter stamped on each use; a `BTreeMap` from stamp to key finds the oldest entry, which
-//! keeps `get` and `insert` at O(log n) without linked lists or unsafe code.
+//! blocks. The cache is bounded by the bytes of the blocks it holds. It is split into shards,
+//! each behind its own mutex and holding an equal part of the capacity, so concurrent readers
+//! seldom wait on each other. Eviction is CLOCK, an approximation of least-recently-used: a hit
+//! only sets the entry's referenced flag (a get is on every read's hot path), and eviction sweeps
+//! a ring of keys, giving referenced entries a second chance.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -20,61 +21,78 @@ const NUM_SHARDS: usize = 1 << SHARD_BITS;
 
 type CacheKey = (u64, u64);
 
+/// A multiplicative hash for the cache's integer keys: SipHash's protection against chosen keys
+/// is not needed for ids and offsets the engine picks, and costs more than the lookup it serves.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 struct Entry {
     block: Arc<Block>,
-    stamp: u64,
     charge: usize,
+    referenced: bool,
 }
 
 #[derive(Default)]
 struct Shard {
-    map: HashMap<CacheKey, Entry>,
-    by_age: BTreeMap<u64, CacheKey>,
-    next_stamp: u64,
+    map: HashMap<CacheKey, Entry, BuildHasherDefault<KeyHasher>>,
+    /// Every key in `map` once, in insertion order; the clock hand is the front.
+    ring: VecDeque<CacheKey>,
     usage: usize,
     capacity: usize,
 }
 
 impl Shard {
     fn touch(&mut self, key: CacheKey) -> Option<Arc<Block>> {
-        let stamp = self.next_stamp;
         let entry = self.map.get_mut(&key)?;
-        self.by_age.remove(&entry.stamp);
-        entry.stamp = stamp;
-        self.by_age.insert(stamp, key);
-        self.next_stamp += 1;
+        entry.referenced = true;
         Some(Arc::clone(&entry.block))
     }
 
-    fn remove(&mut self, key: CacheKey) {
-        if let Some(old) = self.map.remove(&key) {
-            self.by_age.remove(&old.stamp);
-            self.usage -= old.charge;
-        }
-    }
-
     fn insert(&mut self, key: CacheKey, block: Arc<Block>) {
-        self.remove(key);
         let charge = block.size();
         // A block bigger than the whole shard would only flush everything else and then go.
         if charge > self.capacity {
             return;
         }
-        while self.usage + charge > self.capacity {
-            let Some((_, oldest)) = self.by_age.pop_first() else { break };
-            if let Some(old) = self.map.remove(&oldest) {
+        if let Some(entry) = self.map.get_mut(&key) {
+            self.usage = self.usage - entry.charge + charge;
+            *entry = Entry { block, charge, referenced: true };
+        } else {
+            self.map.insert(key, Entry { block, charge, referenced: false });
+            self.ring.push_back(key);
+            self.usage += charge;
+        }
+        // Each entry is passed over at most once before its flag is clear, so this ends.
+        while self.usage > self.capacity {
+            let Some(candidate) = self.ring.pop_front() else { break };
+            let Some(entry) = self.map.get_mut(&candidate) else { continue };
+            if entry.referenced && candidate != key {
+                entry.referenced = false;
+                self.ring.push_back(candidate);
+            } else if let Some(old) = self.map.remove(&candidate) {
                 self.usage -= old.charge;
             }
         }
-        let stamp = self.next_stamp;
-        self.next_stamp += 1;
-        self.by_age.insert(stamp, key);
-        self.map.insert(key, Entry { block, stamp, charge });
-        self.usage += charge;
     }
 }
 
-/// A sharded LRU cache of parsed blocks, bounded by their total size in bytes.
+/// A sharded CLOCK cache of parsed blocks, bounded by their total size in bytes.
 pub struct BlockCache {
     shards: [Mutex<Shard>; NUM_SHARDS],
     next_id: AtomicU64,
@@ -110,13 +128,13 @@ impl BlockCache {
         self.shards.get((mixed >> (64 - SHARD_BITS)) as usize & (NUM_SHARDS - 1))
     }
 
-    /// The block cached for table `cache_id` at `offset`, marking it most recently used.
+    /// The block cached for table `cache_id` at `offset`, marking it recently used.
     pub fn get(&self, cache_id: u64, offset: u64) -> Option<Arc<Block>> {
         self.shard((cache_id, offset)).and_then(|s| lock(s).touch((cache_id, offset)))
     }
 
     /// Caches `block` for table `cache_id` at `offset`, replacing any previous entry and evicting
-    /// least recently used blocks to stay within capacity. A block larger than a shard's share of
+    /// blocks not used since the clock last passed them, to stay within capacity. A block larger than a shard's share of
     /// the capacity is not cached.
     pub fn insert(&self, cache_id: u64, offset: u64, block: Arc<Block>) {
         if let Some(shard) = self.shard((cache_id, offset)) {
@@ -157,19 +175,19 @@ mod tests {
     }
 
     #[test]
-    fn evicts_least_recently_used_within_a_shard() {
+    fn evicts_an_entry_not_used_since_the_clock_passed() {
         let mut shard = Shard { capacity: 300, ..Shard::default() };
         shard.insert((1, 0), block(100));
         shard.insert((1, 1), block(100));
         shard.insert((1, 2), block(100));
         assert!(shard.touch((1, 0)).is_some());
         shard.insert((1, 3), block(100));
-        assert!(shard.touch((1, 1)).is_none(), "the least recently used entry goes first");
+        assert!(shard.touch((1, 1)).is_none(), "the unreferenced entry goes; the touched one stays");
         assert!(shard.touch((1, 0)).is_some() && shard.touch((1, 2)).is_some());
         assert_eq!(shard.usage, 300);
         shard.insert((1, 4), block(301));
         assert!(shard.touch((1, 4)).is_none());
-        assert_eq!(shard.map.len(), shard.by_age.len());
+        assert_eq!(shard.map.len(), shard.ring.len(), "the ring holds each cached key once");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::engine::env::RandomAccessFile;
 use crate::engine::error::{Error, Result};
 use crate::engine::iter::InternalIterator;
-use crate::engine::key::{compare_internal, user_key};
+use crate::engine::key::{compare_internal, parse_internal_key, user_key, ValueKind};
 use crate::engine::sstable::block::{bytewise, Block, BlockIter};
 use crate::engine::sstable::bloom::BloomFilterPolicy;
 use crate::engine::sstable::cache::BlockCache;
@@ -116,12 +116,11 @@ impl Table {
         Ok(block)
     }
 
-    /// The first entry whose internal key is `>= ikey` within the one data block that could hold
-    /// `ikey`'s user key, as `(internal key, value)`. `Ok(None)` when the bloom filter rules the
-    /// user key out (no block is read) or that block has no such entry. The caller must check
-    /// that the returned user key is the one it wants. `fill_cache` controls whether a block read
-    /// from the file is added to the cache.
-    pub fn get(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    /// A cursor at the first entry whose internal key is `>= ikey` within the one data block that
+    /// could hold `ikey`'s user key; `None` when the bloom filter rules the user key out (no block
+    /// is read) or that block has no such entry. `fill_cache` controls whether a block read from
+    /// the file is added to the cache.
+    fn point_seek(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<BlockIter>> {
         let mut index = self.index.iter(compare_internal);
         index.seek(ikey);
         if !index.valid() {
@@ -139,10 +138,29 @@ impl Table {
         let mut it = block.iter(compare_internal);
         it.seek(ikey);
         if it.valid() {
-            return Ok(Some((it.key().to_vec(), it.value().to_vec())));
+            return Ok(Some(it));
         }
         it.status().map_err(in_table(self.file_number))?;
         Ok(None)
+    }
+
+    /// The first entry whose internal key is `>= ikey` within the one data block that could hold
+    /// `ikey`'s user key, as `(internal key, value)` (see `point_seek`). The caller must check that
+    /// the returned user key is the one it wants.
+    pub fn get(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        Ok(self.point_seek(ikey, fill_cache)?.map(|it| (it.key().to_vec(), it.value().to_vec())))
+    }
+
+    /// The entry of `ikey`'s user key at or after `ikey`, as `(kind, value)`: `get` with the user
+    /// key checked in place, for point reads.
+    pub fn get_for_user_key(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<(ValueKind, Vec<u8>)>> {
+        let Some(it) = self.point_seek(ikey, fill_cache)? else { return Ok(None) };
+        let parsed = parse_internal_key(it.key())
+            .ok_or_else(|| in_table(self.file_number)(Error::corruption("bad internal key")))?;
+        if parsed.user_key != user_key(ikey) {
+            return Ok(None);
+        }
+        Ok(Some((parsed.kind, it.value().to_vec())))
     }
 
     /// An iterator over every entry, in internal-key order. Data blocks it reads go into the

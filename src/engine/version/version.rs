@@ -43,30 +43,31 @@ impl Version {
         let mut first_read: Option<(usize, Arc<FileMeta>)> = None;
         let mut reads = 0;
         for (level, files) in self.files.iter().enumerate() {
-            let candidates: Vec<&Arc<FileMeta>> = if level == 0 {
-                files.iter().filter(|f| contains_user_key(f, user_key)).collect()
+            // Level 0: every table whose range holds the key, newest first. Deeper levels: the one
+            // table whose range could.
+            let candidates: &[Arc<FileMeta>] = if level == 0 {
+                files
             } else {
                 let i = files.partition_point(|f| compare_internal(&f.largest, &target).is_lt());
-                files.get(i).filter(|f| key::user_key(&f.smallest) <= user_key).into_iter().collect()
+                match files.get(i) {
+                    Some(f) if key::user_key(&f.smallest) <= user_key => files.get(i..=i).unwrap_or(&[]),
+                    _ => &[],
+                }
             };
             for file in candidates {
+                if level == 0 && !contains_user_key(file, user_key) {
+                    continue;
+                }
                 reads += 1;
                 if first_read.is_none() {
                     first_read = Some((level, file.clone()));
                 }
-                let charge = |found: Lookup| (found, if reads > 1 { first_read.clone() } else { None });
-                let table = tables.table(file.number)?;
-                if let Some((found, value)) = table.get(&target, fill_cache)? {
-                    match key::parse_internal_key(&found) {
-                        Some(p) if p.user_key == user_key => {
-                            return Ok(charge(match p.kind {
-                                ValueKind::Value => Lookup::Found(value),
-                                ValueKind::Deletion => Lookup::Deleted,
-                            }));
-                        }
-                        Some(_) => {}
-                        None => return Err(crate::engine::error::Error::corruption(format!("table {:06}: bad internal key", file.number))),
-                    }
+                if let Some((kind, value)) = tables.table(file.number)?.get_for_user_key(&target, fill_cache)? {
+                    let found = match kind {
+                        ValueKind::Value => Lookup::Found(value),
+                        ValueKind::Deletion => Lookup::Deleted,
+                    };
+                    return Ok((found, if reads > 1 { first_read } else { None }));
                 }
             }
         }
