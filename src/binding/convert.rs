@@ -146,7 +146,10 @@ impl ToNapiValue for OutList {
         let mut array = ptr::null_mut();
         // SAFETY: `env` is valid for this call; every value set is created in the same scope.
         unsafe {
-            napi::check_status!(sys::napi_create_array_with_length(env, val.items.len(), &mut array), "create array failed")?;
+            napi::check_status!(
+                sys::napi_create_array_with_length(env, val.items.len(), &mut array),
+                "create array failed"
+            )?;
             for (i, item) in val.items.iter().enumerate() {
                 let v = match item {
                     Some(data) => bytes_to_js(env, data, val.utf8)?,

@@ -73,7 +73,13 @@ impl NativeDb {
 
     /// The value of `key`, or `undefined`.
     #[napi(ts_return_type = "string | Buffer | undefined")]
-    pub fn get(&self, key: Bytes, utf8: bool, fill_cache: bool, snapshot: Option<&NativeSnapshot>) -> napi::Result<MaybeOut, Code> {
+    pub fn get(
+        &self,
+        key: Bytes,
+        utf8: bool,
+        fill_cache: bool,
+        snapshot: Option<&NativeSnapshot>,
+    ) -> napi::Result<MaybeOut, Code> {
         let db = self.db()?;
         let value = db.get(&key, &Self::read_options(snapshot, fill_cache)?).map_err(to_js)?;
         Ok(MaybeOut(value.map(|data| Out { data, utf8 })))
@@ -105,7 +111,13 @@ impl NativeDb {
 
     /// The values of `keys`, with `undefined` for missing ones, all read at one point in time.
     #[napi(ts_return_type = "Array<string | Buffer | undefined>")]
-    pub fn get_many(&self, keys: Vec<Bytes>, utf8: bool, fill_cache: bool, snapshot: Option<&NativeSnapshot>) -> napi::Result<OutList, Code> {
+    pub fn get_many(
+        &self,
+        keys: Vec<Bytes>,
+        utf8: bool,
+        fill_cache: bool,
+        snapshot: Option<&NativeSnapshot>,
+    ) -> napi::Result<OutList, Code> {
         let db = self.db()?;
         let mut options = Self::read_options(snapshot, fill_cache)?;
         options.snapshot.get_or_insert(db.last_sequence());
@@ -225,7 +237,11 @@ impl NativeDb {
 
     /// Compacts the range `[start, end]` down the levels, on the pool.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn compact_range(&self, start: Option<Bytes>, end: Option<Bytes>) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+    pub fn compact_range(
+        &self,
+        start: Option<Bytes>,
+        end: Option<Bytes>,
+    ) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
         let db = self.db()?;
         let (start, end) = (start.map(|b| b.to_vec()), end.map(|b| b.to_vec()));
         Ok(AsyncTask::new(EngineTask::new(move || db.compact_range(start.as_deref(), end.as_deref()))))

@@ -58,7 +58,9 @@ impl NativeIterator {
     #[napi]
     pub fn nextv(&self, size: u32, max_bytes: f64) -> napi::Result<Buffer, Code> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let state = guard.as_mut().ok_or_else(|| coded(ITERATOR_NOT_OPEN, "Iterator is not open: cannot read after close()"))?;
+        let state = guard
+            .as_mut()
+            .ok_or_else(|| coded(ITERATOR_NOT_OPEN, "Iterator is not open: cannot read after close()"))?;
         if !state.positioned {
             state.it.seek_to_start();
             state.positioned = true;
@@ -94,7 +96,9 @@ impl NativeIterator {
     #[napi]
     pub fn seek(&self, target: Bytes) -> napi::Result<(), Code> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let state = guard.as_mut().ok_or_else(|| coded(ITERATOR_NOT_OPEN, "Iterator is not open: cannot seek after close()"))?;
+        let state = guard
+            .as_mut()
+            .ok_or_else(|| coded(ITERATOR_NOT_OPEN, "Iterator is not open: cannot seek after close()"))?;
         state.it.seek(&target);
         state.positioned = true;
         Ok(())

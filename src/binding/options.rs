@@ -33,7 +33,10 @@ pub struct OpenOptions {
 fn size(value: Option<f64>, default: usize, min: usize, name: &str) -> napi::Result<usize, Code> {
     let Some(v) = value else { return Ok(default) };
     if !v.is_finite() || v < min as f64 || v > (1u64 << 40) as f64 {
-        return Err(coded(Code("LEVEL_INVALID_ARGUMENT"), format!("The '{name}' option must be a number of at least {min}")));
+        return Err(coded(
+            Code("LEVEL_INVALID_ARGUMENT"),
+            format!("The '{name}' option must be a number of at least {min}"),
+        ));
     }
     Ok(v as usize)
 }
@@ -50,7 +53,12 @@ impl OpenOptions {
             write_buffer_size: size(self.write_buffer_size, d.write_buffer_size, 1024, "writeBufferSize")?,
             block_size: size(self.block_size, d.block_size, 64, "blockSize")?,
             max_open_files: size(self.max_open_files, d.max_open_files, 10, "maxOpenFiles")?,
-            block_restart_interval: size(self.block_restart_interval, d.block_restart_interval, 1, "blockRestartInterval")?,
+            block_restart_interval: size(
+                self.block_restart_interval,
+                d.block_restart_interval,
+                1,
+                "blockRestartInterval",
+            )?,
             max_file_size: size(self.max_file_size, d.max_file_size, 1024, "maxFileSize")?,
         })
     }

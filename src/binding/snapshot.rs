@@ -23,7 +23,9 @@ impl NativeSnapshot {
     /// The snapshot's sequence, or an error once it is closed.
     pub fn seq(&self) -> napi::Result<SequenceNumber, Code> {
         let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        held.as_ref().map(Snapshot::seq).ok_or_else(|| coded(SNAPSHOT_NOT_OPEN, "Snapshot is not open: cannot use snapshot after close()"))
+        held.as_ref()
+            .map(Snapshot::seq)
+            .ok_or_else(|| coded(SNAPSHOT_NOT_OPEN, "Snapshot is not open: cannot use snapshot after close()"))
     }
 }
 

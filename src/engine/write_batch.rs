@@ -10,9 +10,7 @@
 //! Entry `i` of a batch is applied with sequence `sequence + i`. A batch is logged as one record
 //! and published to readers all at once, so it is atomic. See docs/format.md, "WriteBatch".
 
-use crate::engine::coding::{
-    decode_fixed32, decode_fixed64, decode_length_prefixed, put_length_prefixed,
-};
+use crate::engine::coding::{decode_fixed32, decode_fixed64, decode_length_prefixed, put_length_prefixed};
 use crate::engine::error::{Error, Result};
 use crate::engine::key::{SequenceNumber, ValueKind};
 
@@ -156,9 +154,8 @@ impl<'a> Iterator for BatchIter<'a> {
                 let (value, m) = decode_length_prefixed(rest)?;
                 Some((BatchOp { kind: ValueKind::Value, key, value }, rest.get(m..)?))
             }),
-            Some(ValueKind::Deletion) => decode_length_prefixed(rest).and_then(|(key, n)| {
-                Some((BatchOp { kind: ValueKind::Deletion, key, value: &[] }, rest.get(n..)?))
-            }),
+            Some(ValueKind::Deletion) => decode_length_prefixed(rest)
+                .and_then(|(key, n)| Some((BatchOp { kind: ValueKind::Deletion, key, value: &[] }, rest.get(n..)?))),
             None => None,
         };
         match parsed {

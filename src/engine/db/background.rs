@@ -124,7 +124,8 @@ impl Inner {
     ) -> Result<()> {
         {
             let mut versions = lock(&self.versions);
-            versions.last_sequence = versions.last_sequence.max(self.last_sequence.load(std::sync::atomic::Ordering::Acquire));
+            versions.last_sequence =
+                versions.last_sequence.max(self.last_sequence.load(std::sync::atomic::Ordering::Acquire));
             if let Err(e) = versions.log_and_apply(edit) {
                 // IMPORTANT: the edit may or may not have reached the MANIFEST (an append can land
                 // and its sync fail), so from here nothing may be deleted and nothing more

@@ -65,7 +65,11 @@ pub(super) fn pick(inner: &Inner, version: &Version) -> Option<Job> {
         // No level is over budget: compact a table that reads keep consulting in vain, if any.
         let (level, number) = lock(&inner.seek_candidate).take()?;
         let file = version.files.get(level)?.iter().find(|f| f.number == number)?.clone();
-        let inputs = if level == 0 { version.overlapping(0, Some(key::user_key(&file.smallest)), Some(key::user_key(&file.largest))) } else { vec![file] };
+        let inputs = if level == 0 {
+            version.overlapping(0, Some(key::user_key(&file.smallest)), Some(key::user_key(&file.largest)))
+        } else {
+            vec![file]
+        };
         return job_for(version, level, inputs);
     }
     if level == 0 {
@@ -128,19 +132,19 @@ pub(super) fn run(inner: &Inner, job: Job) -> Result<()> {
         children.push(Box::new(LevelIterator::new(inner.tables.clone(), job.next_inputs.clone(), false)));
     }
     let mut merged = MergingIterator::new(children);
-    let smallest_snapshot = inner.snapshots.oldest().unwrap_or_else(|| inner.last_sequence.load(std::sync::atomic::Ordering::Acquire));
+    let smallest_snapshot =
+        inner.snapshots.oldest().unwrap_or_else(|| inner.last_sequence.load(std::sync::atomic::Ordering::Acquire));
 
     let mut outputs: Vec<u64> = Vec::new();
-    let result = merge(inner, &job, &version, &mut merged, smallest_snapshot, &mut outputs).and_then(|metas| {
-        match metas {
+    let result =
+        merge(inner, &job, &version, &mut merged, smallest_snapshot, &mut outputs).and_then(|metas| match metas {
             None => Ok(false),
             Some(metas) => {
                 edit.new_files.extend(metas.into_iter().map(|m| (job.level + 1, m)));
                 inner.install(edit, |v, version| ReadView { mem: v.mem.clone(), imm: v.imm.clone(), version })?;
                 Ok(true)
             }
-        }
-    });
+        });
     let installed = matches!(result, Ok(true));
     for number in outputs {
         inner.finish_output(number, installed);
@@ -178,7 +182,8 @@ fn merge(
             }
         }
         let ikey = merged.key();
-        let parsed = key::parse_internal_key(ikey).ok_or_else(|| Error::corruption("compaction input: bad internal key"))?;
+        let parsed =
+            key::parse_internal_key(ikey).ok_or_else(|| Error::corruption("compaction input: bad internal key"))?;
         let new_user_key = current_user_key.as_deref() != Some(parsed.user_key);
         if new_user_key {
             // Cut between user keys only, once the table is big enough.

@@ -8,6 +8,7 @@ use super::table_writer;
 use crate::engine::env::Fs;
 use crate::engine::error::Result;
 use crate::engine::filename::{self, FileKind};
+use crate::engine::iter::InternalIterator;
 use crate::engine::key::{self, COMPARATOR_NAME};
 use crate::engine::memtable::MemTable;
 use crate::engine::options::Options;
@@ -16,7 +17,6 @@ use crate::engine::version::set::set_current_file;
 use crate::engine::version::{FileMeta, VersionEdit};
 use crate::engine::wal::LogReader;
 use crate::engine::write_batch::WriteBatch;
-use crate::engine::iter::InternalIterator;
 
 /// Deletes every database file in `dir`, then `dir` itself if nothing else is left in it.
 /// A missing directory is not an error. Fails with `Error::Locked` while the database is open.

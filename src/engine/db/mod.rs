@@ -17,10 +17,10 @@
 mod background;
 mod compaction;
 mod destroy;
-mod recovery;
-mod table_writer;
 #[cfg(test)]
 mod fault_tests;
+mod recovery;
+mod table_writer;
 #[cfg(test)]
 mod tests;
 
@@ -157,7 +157,11 @@ impl Db {
     pub fn open_with_report(fs: Arc<dyn Fs>, dir: &Path, options: Options) -> Result<(Db, OpenReport)> {
         let recovered = recovery::recover(&fs, dir, &options)?;
         let mut versions = recovered.versions;
-        let mut report = OpenReport { replayed_logs: recovered.replayed_logs, torn_logs: recovered.torn_logs, recovered_table: None };
+        let mut report = OpenReport {
+            replayed_logs: recovered.replayed_logs,
+            torn_logs: recovered.torn_logs,
+            recovered_table: None,
+        };
 
         // What the logs held goes into a level-0 table, so that every open starts with one fresh
         // log and the old ones can go.
@@ -179,14 +183,23 @@ impl Db {
 
         let version = versions.current();
         let file_numbers = versions.file_numbers();
-        let tables = Arc::new(TableCache::new(fs.clone(), dir.to_owned(), options.max_open_files.saturating_sub(10).max(16), options.cache_size));
+        let tables = Arc::new(TableCache::new(
+            fs.clone(),
+            dir.to_owned(),
+            options.max_open_files.saturating_sub(10).max(16),
+            options.cache_size,
+        ));
         let inner = Arc::new(Inner {
             fs,
             dir: dir.to_owned(),
             lock: Mutex::new(Some(recovered.lock)),
             write: Mutex::new(WriteState { log: LogWriter::new(file.clone()), live: LiveLog::new(file), log_number }),
             versions: Mutex::new(versions),
-            view: RwLock::new(Arc::new(ReadView { mem: Arc::new(MemTable::new()), imm: None, version: version.clone() })),
+            view: RwLock::new(Arc::new(ReadView {
+                mem: Arc::new(MemTable::new()),
+                imm: None,
+                version: version.clone(),
+            })),
             last_sequence: AtomicU64::new(recovered.last_sequence),
             snapshots: SnapshotList::new(),
             poison: Mutex::new(None),
@@ -334,7 +347,13 @@ impl Db {
 
     /// Deletes the keys within `bounds`, at most `limit` of them (in iteration order), as a
     /// series of batches: not atomic, as abstract-level allows for `clear()`.
-    pub fn clear_range(&self, options: &ReadOptions, reverse: bool, bounds: IterBounds, limit: Option<u64>) -> Result<()> {
+    pub fn clear_range(
+        &self,
+        options: &ReadOptions,
+        reverse: bool,
+        bounds: IterBounds,
+        limit: Option<u64>,
+    ) -> Result<()> {
         const BATCH_KEYS: usize = 1000;
         let mut it = self.iter(options, reverse, bounds)?;
         it.seek_to_start();
@@ -420,7 +439,11 @@ impl Db {
                 let mut out = String::from("Level  Files Size(MB)\n--------------------\n");
                 for (level, files) in version.files.iter().enumerate() {
                     if !files.is_empty() {
-                        out.push_str(&format!("{level:3} {:8} {:8.1}\n", files.len(), version.level_bytes(level) as f64 / 1048576.0));
+                        out.push_str(&format!(
+                            "{level:3} {:8} {:8.1}\n",
+                            files.len(),
+                            version.level_bytes(level) as f64 / 1048576.0
+                        ));
                     }
                 }
                 Ok(Some(out))
@@ -431,7 +454,13 @@ impl Db {
                     out.push_str(&format!("--- level {level} ---\n"));
                     for f in files {
                         let (lo, hi) = (key::user_key(&f.smallest), key::user_key(&f.largest));
-                        out.push_str(&format!(" {}:{}[{:?} .. {:?}]\n", f.number, f.size, String::from_utf8_lossy(lo), String::from_utf8_lossy(hi)));
+                        out.push_str(&format!(
+                            " {}:{}[{:?} .. {:?}]\n",
+                            f.number,
+                            f.size,
+                            String::from_utf8_lossy(lo),
+                            String::from_utf8_lossy(hi)
+                        ));
                     }
                 }
                 Ok(Some(out))
@@ -535,7 +564,11 @@ impl Inner {
             lock(&self.retired_logs).push(old);
             state.log_number = number;
             lock(&self.bg).imm_log_number = number;
-            self.update_view(|v| ReadView { mem: Arc::new(MemTable::new()), imm: Some(v.mem.clone()), version: v.version.clone() });
+            self.update_view(|v| ReadView {
+                mem: Arc::new(MemTable::new()),
+                imm: Some(v.mem.clone()),
+                version: v.version.clone(),
+            });
             self.schedule();
             force = false;
         }

@@ -55,9 +55,7 @@ pub(super) fn recover(fs: &Arc<dyn Fs>, dir: &Path, options: &Options) -> Result
         .children(dir)?
         .iter()
         .filter_map(|name| filename::parse_file_name(name))
-        .filter(|&(kind, n)| {
-            kind == FileKind::Log && (n >= versions.log_number || n == versions.prev_log_number)
-        })
+        .filter(|&(kind, n)| kind == FileKind::Log && (n >= versions.log_number || n == versions.prev_log_number))
         .map(|(_, n)| n)
         .collect();
     logs.sort_unstable();
@@ -70,8 +68,8 @@ pub(super) fn recover(fs: &Arc<dyn Fs>, dir: &Path, options: &Options) -> Result
         let data = fs.read_to_end(&filename::log_file(dir, number))?;
         let mut reader = LogReader::new(&data, number);
         while let Some(record) = reader.next_record()? {
-            let batch = WriteBatch::from_bytes(record)
-                .map_err(|e| Error::corruption(format!("log {number:06}.log: {e}")))?;
+            let batch =
+                WriteBatch::from_bytes(record).map_err(|e| Error::corruption(format!("log {number:06}.log: {e}")))?;
             mem.insert_batch(&batch)?;
             let last = batch.sequence() + u64::from(batch.count()).saturating_sub(1);
             last_sequence = last_sequence.max(last);

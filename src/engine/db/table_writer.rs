@@ -65,7 +65,13 @@ impl OpenTable {
 }
 
 /// Writes every entry of `iter` into table `number`; `None` when there was nothing to write.
-pub fn write_table(fs: &dyn Fs, dir: &Path, number: u64, options: &Options, iter: &mut dyn InternalIterator) -> Result<Option<FileMeta>> {
+pub fn write_table(
+    fs: &dyn Fs,
+    dir: &Path,
+    number: u64,
+    options: &Options,
+    iter: &mut dyn InternalIterator,
+) -> Result<Option<FileMeta>> {
     iter.seek_to_first();
     if !iter.valid() {
         iter.status()?;

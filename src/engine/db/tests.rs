@@ -107,7 +107,8 @@ fn bounds_and_seek_in_both_directions() {
     let mut rit = db.iter(&ReadOptions::default(), true, IterBounds::default()).unwrap();
     rit.seek(b"cc");
     assert_eq!(rit.key(), b"b");
-    let mut bounded = db.iter(&ReadOptions::default(), false, IterBounds { lower: inc("b"), upper: Bound::Unbounded }).unwrap();
+    let mut bounded =
+        db.iter(&ReadOptions::default(), false, IterBounds { lower: inc("b"), upper: Bound::Unbounded }).unwrap();
     bounded.seek(b"a");
     assert!(!bounded.valid(), "a target outside the range exhausts the iterator");
 }
@@ -219,7 +220,8 @@ fn clear_range_respects_bounds_and_limit() {
 }
 
 fn small(fs: &MemFs) -> Db {
-    let options = Options { write_buffer_size: 16 << 10, max_file_size: 32 << 10, block_size: 1024, ..Options::default() };
+    let options =
+        Options { write_buffer_size: 16 << 10, max_file_size: 32 << 10, block_size: 1024, ..Options::default() };
     Db::open(Arc::new(fs.clone()), Path::new("/db"), options).expect("open")
 }
 

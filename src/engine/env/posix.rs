@@ -124,9 +124,7 @@ impl Fs for PosixFs {
 
     fn read_to_end(&self, path: &Path) -> Result<Vec<u8>> {
         let mut data = Vec::new();
-        File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut data))
-            .map_err(|e| Error::io("read", path, e))?;
+        File::open(path).and_then(|mut f| f.read_to_end(&mut data)).map_err(|e| Error::io("read", path, e))?;
         Ok(data)
     }
 
@@ -153,9 +151,7 @@ impl Fs for PosixFs {
     }
 
     fn sync_dir(&self, dir: &Path) -> Result<()> {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io("sync directory", dir, e))
+        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io("sync directory", dir, e))
     }
 
     fn lock(&self, path: &Path) -> Result<Box<dyn FileLock>> {

@@ -72,7 +72,17 @@ impl DbIterator {
         bounds: IterBounds,
         pin: Box<dyn Send>,
     ) -> DbIterator {
-        DbIterator { inner, seq, reverse, bounds, key: Vec::new(), value: Vec::new(), valid: false, error: None, _pin: pin }
+        DbIterator {
+            inner,
+            seq,
+            reverse,
+            bounds,
+            key: Vec::new(),
+            value: Vec::new(),
+            valid: false,
+            error: None,
+            _pin: pin,
+        }
     }
 
     /// True when positioned at an entry.

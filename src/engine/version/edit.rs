@@ -11,7 +11,9 @@
 //!
 //! Tag 8 (large value refs) was retired by LevelDB and is refused. See docs/format.md, "MANIFEST".
 
-use crate::engine::coding::{decode_length_prefixed, decode_varint32, decode_varint64, put_length_prefixed, put_varint32, put_varint64};
+use crate::engine::coding::{
+    decode_length_prefixed, decode_varint32, decode_varint64, put_length_prefixed, put_varint32, put_varint64,
+};
 use crate::engine::error::{Error, Result};
 use crate::engine::key::SequenceNumber;
 

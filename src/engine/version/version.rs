@@ -38,7 +38,13 @@ impl Version {
     /// The newest version of `user_key` visible at `seq` held in the tables, and, when more than
     /// one table had to be read, the first of them with its level: a read that table cost in
     /// vain, which LevelDB charges against the table's seek budget.
-    pub fn get(&self, tables: &TableCache, user_key: &[u8], seq: SequenceNumber, fill_cache: bool) -> Result<(Lookup, Option<(usize, Arc<FileMeta>)>)> {
+    pub fn get(
+        &self,
+        tables: &TableCache,
+        user_key: &[u8],
+        seq: SequenceNumber,
+        fill_cache: bool,
+    ) -> Result<(Lookup, Option<(usize, Arc<FileMeta>)>)> {
         let target = key::lookup_key(user_key, seq);
         let mut first_read: Option<(usize, Arc<FileMeta>)> = None;
         let mut reads = 0;
