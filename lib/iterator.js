@@ -120,10 +120,10 @@ function nativeIteratorClass (Base, pick, wants) {
         items.push(pick(this[kCache], this[kPosition]))
         this[kPosition] += 2
       }
-      if (items.length > 0 || this[kEnded]) return pace(items)
+      if (items.length > 0 || this[kEnded]) return pace(items, items.length)
       const flat = this.#fetch(size)
       for (let i = 0; i < flat.length; i += 2) items.push(pick(flat, i))
-      return pace(items)
+      return pace(items, items.length)
     }
 
     // for await...of reads in batches through the public nextv(), which decodes, counts against
