@@ -87,7 +87,9 @@ export declare class NativeIterator {
    *
    * All little-endian; a key or value not asked for has length 0. A count of 0 means the end.
    * One Buffer per batch replaces two JavaScript values per entry made through napi, which
-   * cost more than the read itself.
+   * cost more than the read itself. The Buffer is a copy: an external Buffer over the Vec
+   * would need a finalizer per batch, and finalizers run on later event-loop turns at a cost
+   * of their own.
    */
   nextv(size: number, maxBytes: number): Buffer
   /**

@@ -4,7 +4,7 @@ const { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } = require
 const { AbortError } = require('abstract-level/lib/errors')
 const { nativeRange } = require('./range.js')
 const { nativeSnapshot } = require('./snapshot.js')
-const { pace } = require('./pace.js')
+const { pace, paceBatch } = require('./pace.js')
 
 const kNative = Symbol('native')
 const kCache = Symbol('cache')
@@ -120,10 +120,10 @@ function nativeIteratorClass (Base, pick, wants) {
         items.push(pick(this[kCache], this[kPosition]))
         this[kPosition] += 2
       }
-      if (items.length > 0 || this[kEnded]) return pace(items, items.length)
+      if (items.length > 0 || this[kEnded]) return paceBatch(items)
       const flat = this.#fetch(size)
       for (let i = 0; i < flat.length; i += 2) items.push(pick(flat, i))
-      return pace(items, items.length)
+      return paceBatch(items)
     }
 
     // for await...of reads in batches through the public nextv(), which decodes, counts against

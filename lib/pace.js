@@ -14,9 +14,19 @@ const CHECK_EVERY = 32
 let since = performance.now()
 let count = 0
 
-function pace (value, weight = 1) {
-  count += weight
-  if (count < CHECK_EVERY) return value
+function pace (value) {
+  if (++count < CHECK_EVERY) return value
+  return turn(value)
+}
+
+// An iterator batch counts as the entries it carries.
+function paceBatch (items) {
+  count += items.length
+  if (count < CHECK_EVERY) return items
+  return turn(items)
+}
+
+function turn (value) {
   count = 0
   const now = performance.now()
   if (now - since < PACE_MS) return value
@@ -25,3 +35,4 @@ function pace (value, weight = 1) {
 }
 
 exports.pace = pace
+exports.paceBatch = paceBatch

@@ -6,9 +6,7 @@ use std::sync::Mutex;
 
 use napi_derive::napi;
 
-use napi::bindgen_prelude::Buffer;
-
-use crate::binding::convert::Bytes;
+use crate::binding::convert::{Bytes, Out};
 use crate::binding::error::{coded, to_js, Code, ITERATOR_NOT_OPEN};
 use crate::engine::iter::{DbIterator, IterBounds};
 
@@ -54,9 +52,11 @@ impl NativeIterator {
     ///
     /// All little-endian; a key or value not asked for has length 0. A count of 0 means the end.
     /// One Buffer per batch replaces two JavaScript values per entry made through napi, which
-    /// cost more than the read itself.
-    #[napi]
-    pub fn nextv(&self, size: u32, max_bytes: f64) -> napi::Result<Buffer, Code> {
+    /// cost more than the read itself. The Buffer is a copy: an external Buffer over the Vec
+    /// would need a finalizer per batch, and finalizers run on later event-loop turns at a cost
+    /// of their own.
+    #[napi(ts_return_type = "Buffer")]
+    pub fn nextv(&self, size: u32, max_bytes: f64) -> napi::Result<Out, Code> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = guard
             .as_mut()
@@ -88,7 +88,7 @@ impl NativeIterator {
         state.it.status().map_err(to_js)?;
         lengths[..4].copy_from_slice(&count.to_le_bytes());
         lengths.extend_from_slice(&data);
-        Ok(Buffer::from(lengths))
+        Ok(Out { data: lengths, utf8: false })
     }
 
     /// Moves to `target` (or the next key in iteration order). Out-of-range targets end the
