@@ -92,7 +92,9 @@ pub(super) fn flush(inner: &Inner, imm: &Arc<MemTable>) -> Result<()> {
         let log_number = lock(&inner.bg).imm_log_number;
         let mut edit = VersionEdit { log_number: Some(log_number), prev_log_number: Some(0), ..VersionEdit::default() };
         edit.new_files.extend(meta.map(|m| (0, m)));
-        inner.install(edit, |v, version| ReadView { mem: v.mem.clone(), imm: None, version })
+        inner.install(edit, |v, version| ReadView { mem: v.mem.clone(), imm: None, version })?;
+        inner.release_retired_logs(log_number);
+        Ok(())
     });
     inner.finish_output(number, result.is_ok());
     result

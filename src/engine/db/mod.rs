@@ -19,6 +19,8 @@ mod compaction;
 mod destroy;
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod power_loss_tests;
 mod recovery;
 mod table_writer;
 #[cfg(test)]
@@ -64,14 +66,15 @@ pub struct ReadView {
 
 /// A log being written, shared with sync waiters that fsync it outside the write lock.
 struct LiveLog {
+    number: u64,
     file: Arc<dyn WritableFile>,
     appended: AtomicU64,
     synced: Mutex<u64>,
 }
 
 impl LiveLog {
-    fn new(file: Arc<dyn WritableFile>) -> Arc<LiveLog> {
-        Arc::new(LiveLog { file, appended: AtomicU64::new(0), synced: Mutex::new(0) })
+    fn new(number: u64, file: Arc<dyn WritableFile>) -> Arc<LiveLog> {
+        Arc::new(LiveLog { number, file, appended: AtomicU64::new(0), synced: Mutex::new(0) })
     }
 }
 
@@ -113,7 +116,9 @@ pub(crate) struct Inner {
     /// A log file created ahead of time by the worker, so that switching memtables on a writer's
     /// thread never waits on file creation (which can queue behind the worker's syncs).
     spare_log: Mutex<Option<(u64, Arc<dyn WritableFile>)>>,
-    /// Logs switched away from, closed by the worker: closing a file can wait on the disk.
+    /// Logs switched away from whose data is not yet in a synced table: a sync write must sync
+    /// them too, or a power loss could keep it and lose older writes (I3). The worker releases
+    /// them, off the writers' thread, once the flush that covers them is installed.
     retired_logs: Mutex<Vec<Arc<LiveLog>>>,
     bg: Mutex<BgState>,
     bg_cv: Condvar,
@@ -193,7 +198,11 @@ impl Db {
             fs,
             dir: dir.to_owned(),
             lock: Mutex::new(Some(recovered.lock)),
-            write: Mutex::new(WriteState { log: LogWriter::new(file.clone()), live: LiveLog::new(file), log_number }),
+            write: Mutex::new(WriteState {
+                log: LogWriter::new(file.clone()),
+                live: LiveLog::new(log_number, file),
+                log_number,
+            }),
             versions: Mutex::new(versions),
             view: RwLock::new(Arc::new(ReadView {
                 mem: Arc::new(MemTable::new()),
@@ -281,6 +290,10 @@ impl Db {
             (state.live.clone(), end)
         };
         if options.sync {
+            let retired: Vec<Arc<LiveLog>> = lock(&self.inner.retired_logs).clone();
+            for log in retired.iter().filter(|log| log.number < live.number) {
+                self.inner.sync_log(log, log.appended.load(Ordering::Acquire))?;
+            }
             self.inner.sync_log(&live, end)?;
         }
         Ok(())
@@ -560,7 +573,7 @@ impl Inner {
             // Switch to a fresh memtable and log; the worker flushes the full one.
             let (number, file) = self.take_spare_log()?;
             state.log = LogWriter::new(file.clone());
-            let old = std::mem::replace(&mut state.live, LiveLog::new(file));
+            let old = std::mem::replace(&mut state.live, LiveLog::new(number, file));
             lock(&self.retired_logs).push(old);
             state.log_number = number;
             lock(&self.bg).imm_log_number = number;
@@ -599,7 +612,10 @@ impl Inner {
     fn create_log(&self) -> Result<(u64, Arc<dyn WritableFile>)> {
         // NOTE: not `self.versions`: the worker may hold it across a MANIFEST sync.
         let number = self.file_numbers.fetch_add(1, Ordering::AcqRel);
-        Ok((number, self.fs.create(&filename::log_file(&self.dir, number))?))
+        let file = self.fs.create(&filename::log_file(&self.dir, number))?;
+        // A sync write into this log is durable only if the log's directory entry is.
+        self.fs.sync_dir(&self.dir)?;
+        Ok((number, file))
     }
 
     /// The log for a memtable switch: the spare if the worker made one, else a new one.
@@ -616,10 +632,19 @@ impl Inner {
         lock(&self.spare_log).as_ref().map(|(n, _)| *n)
     }
 
+    /// Releases retired logs older than `log_number`: their data is now in a synced table.
+    fn release_retired_logs(&self, log_number: u64) {
+        let released: Vec<Arc<LiveLog>> = {
+            let mut retired = lock(&self.retired_logs);
+            let (done, keep) = std::mem::take(&mut *retired).into_iter().partition(|log| log.number < log_number);
+            *retired = keep;
+            done
+        };
+        drop(released);
+    }
+
     /// Makes sure a spare log is ready for the next memtable switch. Run by the worker.
     fn prepare_spare_log(&self) -> Result<()> {
-        let retired = std::mem::take(&mut *lock(&self.retired_logs));
-        drop(retired);
         let mut spare = lock(&self.spare_log);
         if spare.is_none() {
             *spare = Some(self.create_log()?);

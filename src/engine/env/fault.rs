@@ -24,6 +24,24 @@ pub enum FaultKind {
     Metadata,
 }
 
+/// What a simulated power loss takes away (LevelDB's `fault_injection_test` modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashMode {
+    /// Every file written through this `Fs` loses what was appended after its last sync.
+    DropUnsyncedData,
+    /// As `DropUnsyncedData`, and files created (or renamed into place) since their directory
+    /// was last synced disappear.
+    DropUnsyncedFiles,
+}
+
+#[derive(Default)]
+struct Durability {
+    /// Bytes of each written file known durable (as of its last sync).
+    synced: std::collections::HashMap<std::path::PathBuf, u64>,
+    /// Files whose directory entry is not yet durable.
+    new_entries: std::collections::HashSet<std::path::PathBuf>,
+}
+
 #[derive(Default)]
 struct Plan {
     /// Operations of the aimed kinds seen so far.
@@ -43,12 +61,36 @@ struct Plan {
 pub struct FaultFs {
     inner: Arc<dyn Fs>,
     plan: Arc<Mutex<Plan>>,
+    durability: Arc<Mutex<Durability>>,
 }
 
 impl FaultFs {
     /// Wraps `inner`, injecting nothing until told to.
     pub fn new(inner: Arc<dyn Fs>) -> FaultFs {
-        FaultFs { inner, plan: Arc::new(Mutex::new(Plan::default())) }
+        FaultFs { inner, plan: Arc::new(Mutex::new(Plan::default())), durability: Arc::default() }
+    }
+
+    fn durability(&self) -> std::sync::MutexGuard<'_, Durability> {
+        self.durability.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Simulates a power loss: what was not made durable is lost, as `mode` says. Call it with
+    /// nothing writing (after `close`, or with the database dropped).
+    pub fn crash(&self, mode: CrashMode) -> Result<()> {
+        let state = std::mem::take(&mut *self.durability());
+        if mode == CrashMode::DropUnsyncedFiles {
+            for path in &state.new_entries {
+                if self.inner.exists(path) {
+                    self.inner.remove_file(path)?;
+                }
+            }
+        }
+        for (path, len) in &state.synced {
+            if self.inner.exists(path) && self.inner.file_size(path)? > *len {
+                self.inner.truncate(path, *len)?;
+            }
+        }
+        Ok(())
     }
 
     fn plan(&self) -> std::sync::MutexGuard<'_, Plan> {
@@ -119,7 +161,12 @@ impl WritableFile for FaultWritable {
 
     fn sync(&self) -> Result<()> {
         self.fs.check(FaultKind::Sync, "sync", &self.path)?;
-        self.inner.sync()
+        self.inner.sync()?;
+        // Syncing a file already deleted (through a handle still open) is allowed, as on POSIX.
+        if let Ok(len) = self.fs.inner.file_size(&self.path) {
+            self.fs.durability().synced.insert(self.path.clone(), len);
+        }
+        Ok(())
     }
 }
 
@@ -156,6 +203,11 @@ impl Fs for FaultFs {
     fn create(&self, path: &Path) -> Result<Arc<dyn WritableFile>> {
         self.check(FaultKind::Metadata, "create", path)?;
         let inner = self.inner.create(path)?;
+        {
+            let mut durability = self.durability();
+            durability.synced.insert(path.to_owned(), 0);
+            durability.new_entries.insert(path.to_owned());
+        }
         Ok(Arc::new(FaultWritable { fs: self.clone(), inner, path: path.to_owned() }))
     }
 
@@ -190,12 +242,21 @@ impl Fs for FaultFs {
 
     fn rename(&self, from: &Path, to: &Path) -> Result<()> {
         self.check(FaultKind::Metadata, "rename", from)?;
-        self.inner.rename(from, to)
+        self.inner.rename(from, to)?;
+        let mut durability = self.durability();
+        durability.new_entries.remove(from);
+        durability.new_entries.insert(to.to_owned());
+        if let Some(len) = durability.synced.remove(from) {
+            durability.synced.insert(to.to_owned(), len);
+        }
+        Ok(())
     }
 
     fn sync_dir(&self, dir: &Path) -> Result<()> {
         self.check(FaultKind::Sync, "sync directory", dir)?;
-        self.inner.sync_dir(dir)
+        self.inner.sync_dir(dir)?;
+        self.durability().new_entries.retain(|p| p.parent() != Some(dir));
+        Ok(())
     }
 
     fn lock(&self, path: &Path) -> Result<Box<dyn FileLock>> {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::engine::error::Result;
 
-pub use fault::{FaultFs, FaultKind};
+pub use fault::{CrashMode, FaultFs, FaultKind};
 pub use mem::MemFs;
 pub use posix::PosixFs;
 

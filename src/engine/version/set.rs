@@ -174,6 +174,10 @@ impl VersionSet {
         }
         let record = edit.encode();
         if let Some(writer) = self.manifest.as_mut() {
+            // IMPORTANT: the files this edit names (new tables, a new log) must be durable in the
+            // directory before the edit is, or a power loss could leave the MANIFEST naming files
+            // that are gone. LevelDB does the same (SyncDirIfManifest).
+            self.fs.sync_dir(&self.dir)?;
             writer.add_record(&record)?;
             writer.file().sync()?;
             return self.apply(&edit);
