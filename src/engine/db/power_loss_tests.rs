@@ -74,7 +74,9 @@ fn recovered_prefix(issued: &[Op], recovered: &BTreeMap<Vec<u8>, Vec<u8>>, label
     k
 }
 
-fn run(seed: u64, mode: CrashMode) {
+/// What one run checked: (crashes, writes issued, writes that had to survive).
+fn run(seed: u64, mode: CrashMode) -> (u64, u64, u64) {
+    let mut totals = (0, 0, 0);
     let base = MemFs::new();
     let fault = FaultFs::new(Arc::new(base));
     let fs: Arc<dyn Fs> = Arc::new(fault.clone());
@@ -86,6 +88,7 @@ fn run(seed: u64, mode: CrashMode) {
         let db = Db::open(fs.clone(), Path::new("/db"), options()).unwrap_or_else(|e| panic!("{label}: open: {e}"));
         let k = recovered_prefix(&issued, &contents(&db), &label);
         assert!(k >= durable, "{label}: {} synced or recovered writes lost (prefix {k} < {durable})", durable - k);
+        totals.2 += durable as u64;
         issued.truncate(k);
         // Open wrote what it recovered to a synced table and MANIFEST.
         durable = k;
@@ -107,6 +110,7 @@ fn run(seed: u64, mode: CrashMode) {
                 Op::Delete(key, _) => db.delete(key, options).unwrap(),
             }
             issued.push(op);
+            totals.1 += 1;
             if sync {
                 durable = issued.len();
             }
@@ -116,13 +120,22 @@ fn run(seed: u64, mode: CrashMode) {
         }
         db.close().unwrap();
         fault.crash(mode).unwrap();
+        totals.0 += 1;
     }
+    totals
 }
 
 #[test]
 fn a_power_loss_keeps_every_synced_write_and_a_prefix_of_the_rest() {
+    let mut totals = (0, 0, 0);
     for seed in [0x1234_5678_9abc_def1u64, 0x0f0f_1e1e_2d2d_3c3c, 0x5555_aaaa_3333_cccc, 0x9e37_79b9_7f4a_7c15] {
-        run(seed, CrashMode::DropUnsyncedData);
-        run(seed, CrashMode::DropUnsyncedFiles);
+        for mode in [CrashMode::DropUnsyncedData, CrashMode::DropUnsyncedFiles] {
+            let (crashes, writes, checked) = run(seed, mode);
+            totals = (totals.0 + crashes, totals.1 + writes, totals.2 + checked);
+        }
     }
+    println!(
+        "power loss: {} simulated crashes (2 modes x 4 seeds x 6 cycles), {} writes issued, {} synced or recovered writes checked after reopen, 0 lost, 0 prefix violations",
+        totals.0, totals.1, totals.2
+    );
 }
