@@ -52,6 +52,64 @@ impl RandomAccessFile for PosixRandom {
     }
 }
 
+/// A table mapped into memory, as LevelDB maps its tables: a read that the page cache holds is
+/// a copy, with no system call.
+///
+/// Tables are never modified or truncated once written (todb writes them whole and only ever
+/// deletes them, which leaves an existing mapping valid). A table truncated by another program
+/// while mapped would fault on access, a risk LevelDB accepts in the same way.
+struct MappedFile {
+    ptr: *const u8,
+    len: usize,
+    path: PathBuf,
+}
+
+// SAFETY: the mapping is read-only and lives until drop; concurrent reads of it are plain loads.
+unsafe impl Send for MappedFile {}
+// SAFETY: as above; nothing mutates the mapped memory.
+unsafe impl Sync for MappedFile {}
+
+impl MappedFile {
+    fn map(file: &File, len: usize, path: &Path) -> Option<MappedFile> {
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: a fresh read-only mapping of an open descriptor; the result is checked.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0) };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
+        Some(MappedFile { ptr: ptr.cast(), len, path: path.to_owned() })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes until `drop`, and `&self` outlives the slice.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for MappedFile {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `map`, once.
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+    }
+}
+
+impl RandomAccessFile for MappedFile {
+    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let start = usize::try_from(offset).ok();
+        let range = start.and_then(|s| Some(s..s.checked_add(len)?));
+        range
+            .and_then(|r| self.bytes().get(r))
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| Error::io("read", &self.path, std::io::Error::from(ErrorKind::UnexpectedEof)))
+    }
+
+    fn size(&self) -> u64 {
+        self.len as u64
+    }
+}
+
 fn held_locks() -> &'static Mutex<HashSet<PathBuf>> {
     static HELD: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
     HELD.get_or_init(|| Mutex::new(HashSet::new()))
@@ -119,6 +177,10 @@ impl Fs for PosixFs {
     fn open_random(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {
         let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
         let size = file.metadata().map_err(|e| Error::io("stat", path, e))?.len();
+        // Tables are mapped; a file too large to map (or a failed mapping) is read with pread.
+        if let Some(mapped) = usize::try_from(size).ok().and_then(|len| MappedFile::map(&file, len, path)) {
+            return Ok(Arc::new(mapped));
+        }
         Ok(Arc::new(PosixRandom { file, path: path.to_owned(), size }))
     }
 
