@@ -108,7 +108,7 @@ impl PartialEq for dyn OrderKey + '_ {
 impl Eq for dyn OrderKey + '_ {}
 impl PartialOrd for dyn OrderKey + '_ {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(order(self, other))
+        Some(self.cmp(other))
     }
 }
 impl Ord for dyn OrderKey + '_ {
@@ -177,14 +177,12 @@ impl MemTable {
     /// # Requires
     /// The caller holds the database's write lock, and readers do not yet read at these sequences.
     pub fn insert_batch(&self, batch: &WriteBatch) -> Result<()> {
-        let mut seq = batch.sequence();
         let mut map = self.write();
         let mut added = 0;
-        for op in batch.iter() {
+        for (seq, op) in (batch.sequence()..).zip(batch.iter()) {
             let op = op?;
             added += op.key.len() + key::TAG_SIZE + op.value.len() + ENTRY_OVERHEAD;
             map.insert(Entry::new(op.key, seq, op.kind, op.value));
-            seq += 1;
         }
         drop(map);
         self.usage.fetch_add(added, Ordering::Relaxed);

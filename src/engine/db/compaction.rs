@@ -170,7 +170,7 @@ fn merge(
     merged.seek_to_first();
     while merged.valid() {
         count += 1;
-        if count % 1024 == 0 {
+        if count.is_multiple_of(1024) {
             if lock(&inner.bg).shutting_down {
                 return Ok(None);
             }

@@ -84,6 +84,9 @@ struct WriteState {
     log_number: u64,
 }
 
+/// A key range; `None` for an open end.
+type KeyRange = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// What the background worker is asked to do, guarded by `Inner::bg`.
 #[derive(Default)]
 struct BgState {
@@ -92,7 +95,7 @@ struct BgState {
     /// Work may be waiting (a flush or a compaction).
     scheduled: bool,
     /// A compaction of everything up to this level was asked for by `compact_range`.
-    manual: Option<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    manual: Option<KeyRange>,
     /// Set by `close`: the worker finishes its current job and exits.
     shutting_down: bool,
     /// Counts finished jobs, so waiters can tell progress from a spurious wake-up.

@@ -94,7 +94,7 @@ fn run(seed: u64, mode: CrashMode) -> (u64, u64, u64) {
         durable = k;
         let writes = 100 + rng(&mut seed) % 400;
         for i in 0..writes {
-            let sync = rng(&mut seed) % 10 == 0;
+            let sync = rng(&mut seed).is_multiple_of(10);
             let puts: Vec<usize> =
                 issued.iter().enumerate().filter(|(_, op)| matches!(op, Op::Put(..))).map(|(j, _)| j).collect();
             let op = if i % 13 == 12 && !puts.is_empty() {
@@ -114,7 +114,7 @@ fn run(seed: u64, mode: CrashMode) -> (u64, u64, u64) {
             if sync {
                 durable = issued.len();
             }
-            if rng(&mut seed) % 300 == 0 {
+            if rng(&mut seed).is_multiple_of(300) {
                 db.compact_range(None, None).unwrap();
             }
         }

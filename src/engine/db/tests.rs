@@ -235,7 +235,7 @@ fn flushes_and_compactions_keep_every_write_and_no_deleted_key() {
     let mut snap_model = model.clone();
     for i in 0..20_000u64 {
         let k = format!("key{:05}", rng(&mut seed) % 3000).into_bytes();
-        if rng(&mut seed) % 5 == 0 {
+        if rng(&mut seed).is_multiple_of(5) {
             db.delete(&k, WriteOptions::default()).unwrap();
             model.remove(&k);
         } else {

@@ -5,6 +5,10 @@ pub mod edit;
 
 pub use edit::{FileMeta, VersionEdit, NUM_LEVELS};
 pub mod set;
+#[expect(
+    clippy::module_inception,
+    reason = "the module holds the Version type, named after it like every concept file"
+)]
 pub mod version;
 
 pub use set::VersionSet;

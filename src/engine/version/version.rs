@@ -14,6 +14,9 @@ use crate::engine::key::{self, compare_internal, SequenceNumber, ValueKind};
 use crate::engine::memtable::Lookup;
 use crate::engine::table_cache::TableCache;
 
+/// The first table a point read consulted in vain, with its level (see [`Version::get`]).
+pub type WastedRead = Option<(usize, Arc<FileMeta>)>;
+
 /// The live tables, per level.
 #[derive(Clone, Default)]
 pub struct Version {
@@ -28,7 +31,7 @@ fn contains_user_key(f: &FileMeta, user_key: &[u8]) -> bool {
 impl Version {
     /// A version of `levels`, put in the order readers rely on.
     pub fn new(mut files: [Vec<Arc<FileMeta>>; NUM_LEVELS]) -> Version {
-        files[0].sort_by(|a, b| b.number.cmp(&a.number));
+        files[0].sort_by_key(|f| std::cmp::Reverse(f.number));
         for level in files.iter_mut().skip(1) {
             level.sort_by(|a, b| compare_internal(&a.smallest, &b.smallest));
         }
@@ -44,7 +47,7 @@ impl Version {
         user_key: &[u8],
         seq: SequenceNumber,
         fill_cache: bool,
-    ) -> Result<(Lookup, Option<(usize, Arc<FileMeta>)>)> {
+    ) -> Result<(Lookup, WastedRead)> {
         let target = key::lookup_key(user_key, seq);
         let mut first_read: Option<(usize, Arc<FileMeta>)> = None;
         let mut reads = 0;
