@@ -14,13 +14,22 @@ fn main() {
     let n = 300_000u64;
     let value = vec![b'v'; 100];
     let mut x = 0x2545_f491_4f6c_dd1du64;
-    let keys: Vec<Vec<u8>> = (0..n).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; format!("{:016}", x % n).into_bytes() }).collect();
+    let keys: Vec<Vec<u8>> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("{:016}", x % n).into_bytes()
+        })
+        .collect();
     let t = Instant::now();
     let mut encode = 0u128;
     for chunk in keys.chunks(1000) {
         let e = Instant::now();
         let mut batch = WriteBatch::new();
-        for k in chunk { batch.put(k, &value); }
+        for k in chunk {
+            batch.put(k, &value);
+        }
         encode += e.elapsed().as_nanos();
         db.write(batch, WriteOptions::default()).unwrap();
     }
