@@ -31,15 +31,21 @@ export declare class NativeDb {
   open(options?: OpenOptions | undefined | null): Promise<void>
   /** Closes the database on the pool and releases its lock. Closing twice is harmless. */
   close(): Promise<void>
-  /** The value of `key`, or `undefined`. */
-  get(key: Bytes, utf8: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): string | Buffer | undefined
+  /**
+   * The value of `key`, or `undefined`. With `memory_only`, `null` means the read would wait
+   * on the disk: the caller then asks `getAsync`, so the event loop never waits on it.
+   */
+  get(key: Bytes, utf8: boolean, fillCache: boolean, snapshot: NativeSnapshot | undefined | null, memoryOnly: boolean): string | Buffer | undefined | null
+  /** The value of `key`, read on the pool where it may wait on the disk. */
+  getAsync(key: Bytes, utf8: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): Promise<string | Buffer | undefined>
   /** Lends `getInto` the Buffer to copy values into. */
   setScratch(scratch: Buffer): void
   /**
    * Copies `key`'s value into the scratch Buffer. Returns its length, -1 if the key is
-   * missing, or -2 if it does not fit (then ask `get`).
+   * missing, -2 if it does not fit (then ask `get`), or -3 if, with `memory_only`, the read
+   * would wait on the disk (then ask `getAsync`).
    */
-  getInto(key: Bytes, fillCache: boolean): number
+  getInto(key: Bytes, fillCache: boolean, memoryOnly: boolean): number
   /** The values of `keys`, with `undefined` for missing ones, all read at one point in time. */
   getMany(keys: Array<Bytes>, utf8: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): Array<string | Buffer | undefined>
   /** Whether `key` has a value. */

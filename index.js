@@ -23,6 +23,9 @@ const kSpare = Symbol('spare')
 // database, as JavaScript runs one call at a time.
 const scratch = Buffer.allocUnsafeSlow(64 * 1024)
 
+// What #read returns for a memory-only read that needs the disk.
+const COLD = Symbol('cold')
+
 const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
   'maxOpenFiles', 'blockRestartInterval', 'maxFileSize'
@@ -147,24 +150,37 @@ class TodbCore extends AbstractLevel {
     return this[kNative].close()
   }
 
-  async _get (key, options) {
-    return pace(this._getSync(key, options))
+  // Not async: returns the value, or a promise of it when the read needs the disk. It reads
+  // memory only (memtables, cached blocks, table pages the OS holds) on this thread; a read that
+  // would wait on the disk goes to the pool instead, so the event loop never waits on it.
+  _get (key, options) {
+    const value = this.#read(key, options, true)
+    if (value !== COLD) return pace(value)
+    return this.#track(this[kNative].getAsync(plainBytes(key), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options)))
   }
 
+  // getSync() must answer here and now: it may wait on the disk, as classic-level's does.
   _getSync (key, options) {
+    return this.#read(key, options, false)
+  }
+
+  // The value of `key`, or COLD when `memoryOnly` and the read needs the disk.
+  #read (key, options, memoryOnly) {
     this.#flushWrites()
     const fillCache = options.fillCache !== false
     if (options.valueEncoding !== 'utf8' && options.snapshot == null) {
       // Buffer values come through the scratch Buffer and Node's pooled allocator.
-      const length = this[kNative].getInto(plainBytes(key), fillCache)
+      const length = this[kNative].getInto(plainBytes(key), fillCache, memoryOnly)
       if (length === -1) return undefined
+      if (length === -3) return COLD
       if (length >= 0) {
         const value = Buffer.allocUnsafe(length)
         scratch.copy(value, 0, 0, length)
         return value
       }
     }
-    return this[kNative].get(plainBytes(key), options.valueEncoding === 'utf8', fillCache, nativeSnapshot(options))
+    const value = this[kNative].get(plainBytes(key), options.valueEncoding === 'utf8', fillCache, nativeSnapshot(options), memoryOnly)
+    return value === null ? COLD : value
   }
 
   async _getMany (keys, options) {

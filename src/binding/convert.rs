@@ -102,8 +102,16 @@ impl ToNapiValue for Out {
     }
 }
 
-/// A value or `undefined` (napi turns `None` into `null`, and abstract-level wants `undefined`).
-pub struct MaybeOut(pub Option<Out>);
+/// The outcome of a read: the value, `undefined` for a missing key (napi would turn `None` into
+/// `null`, and abstract-level wants `undefined`), or `null` when a memory-only read needs the disk.
+pub enum MaybeOut {
+    /// The value.
+    Value(Out),
+    /// The key has no value.
+    Missing,
+    /// The read must be retried where it may wait on the disk.
+    Incomplete,
+}
 
 impl TypeName for MaybeOut {
     fn type_name() -> &'static str {
@@ -116,10 +124,17 @@ impl TypeName for MaybeOut {
 
 impl ToNapiValue for MaybeOut {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
-        match val.0 {
+        match val {
             // SAFETY: forwarded from napi's call.
-            Some(out) => unsafe { Out::to_napi_value(env, out) },
-            None => unsafe { undefined(env) },
+            MaybeOut::Value(out) => unsafe { Out::to_napi_value(env, out) },
+            // SAFETY: as above.
+            MaybeOut::Missing => unsafe { undefined(env) },
+            MaybeOut::Incomplete => {
+                let mut out = ptr::null_mut();
+                // SAFETY: `env` is valid for this call.
+                napi::check_status!(unsafe { sys::napi_get_null(env, &mut out) }, "null failed")?;
+                Ok(out)
+            }
         }
     }
 }

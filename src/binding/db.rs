@@ -14,10 +14,17 @@ use crate::binding::iterator::{bounds, NativeIterator};
 use crate::binding::options::OpenOptions;
 use crate::binding::snapshot::NativeSnapshot;
 use crate::binding::tasks::EngineTask;
-use crate::engine::env::{Fs, PosixFs};
-use crate::engine::{self, Db, ReadOptions, WriteOptions};
+use crate::engine::env::{FaultFs, Fs, PosixFs};
+use crate::engine::{self, Db, Error, ReadOptions, WriteOptions};
 
 fn posix() -> Arc<dyn Fs> {
+    // TEST ONLY: `TODB_TEST_COLD_READS=1` makes every table page count as not in memory, so
+    // that tests can drive reads down the path that retries them on the pool.
+    if std::env::var_os("TODB_TEST_COLD_READS").is_some_and(|v| v == "1") {
+        let cold = FaultFs::new(Arc::new(PosixFs));
+        cold.set_cold(true);
+        return Arc::new(cold);
+    }
     Arc::new(PosixFs)
 }
 
@@ -39,7 +46,7 @@ impl NativeDb {
     }
 
     fn read_options(snapshot: Option<&NativeSnapshot>, fill_cache: bool) -> napi::Result<ReadOptions, Code> {
-        Ok(ReadOptions { snapshot: snapshot.map(NativeSnapshot::seq).transpose()?, fill_cache })
+        Ok(ReadOptions { snapshot: snapshot.map(NativeSnapshot::seq).transpose()?, fill_cache, memory_only: false })
     }
 }
 
@@ -71,18 +78,42 @@ impl NativeDb {
         AsyncTask::new(EngineTask::new(move || db.map_or(Ok(()), |db| db.close())))
     }
 
-    /// The value of `key`, or `undefined`.
-    #[napi(ts_return_type = "string | Buffer | undefined")]
+    /// The value of `key`, or `undefined`. With `memory_only`, `null` means the read would wait
+    /// on the disk: the caller then asks `getAsync`, so the event loop never waits on it.
+    #[napi(ts_return_type = "string | Buffer | undefined | null")]
     pub fn get(
         &self,
         key: Bytes,
         utf8: bool,
         fill_cache: bool,
         snapshot: Option<&NativeSnapshot>,
+        memory_only: bool,
     ) -> napi::Result<MaybeOut, Code> {
         let db = self.db()?;
-        let value = db.get(&key, &Self::read_options(snapshot, fill_cache)?).map_err(to_js)?;
-        Ok(MaybeOut(value.map(|data| Out { data, utf8 })))
+        let options = ReadOptions { memory_only, ..Self::read_options(snapshot, fill_cache)? };
+        match db.get(&key, &options) {
+            Ok(Some(data)) => Ok(MaybeOut::Value(Out { data, utf8 })),
+            Ok(None) => Ok(MaybeOut::Missing),
+            Err(Error::Incomplete) => Ok(MaybeOut::Incomplete),
+            Err(e) => Err(to_js(e)),
+        }
+    }
+
+    /// The value of `key`, read on the pool where it may wait on the disk.
+    #[napi(ts_return_type = "Promise<string | Buffer | undefined>")]
+    pub fn get_async(
+        &self,
+        key: Bytes,
+        utf8: bool,
+        fill_cache: bool,
+        snapshot: Option<&NativeSnapshot>,
+    ) -> napi::Result<AsyncTask<EngineTask<MaybeOut>>, Code> {
+        let db = self.db()?;
+        let options = Self::read_options(snapshot, fill_cache)?;
+        let key = key.to_vec();
+        Ok(AsyncTask::new(EngineTask::new(move || {
+            Ok(db.get(&key, &options)?.map_or(MaybeOut::Missing, |data| MaybeOut::Value(Out { data, utf8 })))
+        })))
     }
 
     /// Lends `getInto` the Buffer to copy values into.
@@ -92,12 +123,16 @@ impl NativeDb {
     }
 
     /// Copies `key`'s value into the scratch Buffer. Returns its length, -1 if the key is
-    /// missing, or -2 if it does not fit (then ask `get`).
+    /// missing, -2 if it does not fit (then ask `get`), or -3 if, with `memory_only`, the read
+    /// would wait on the disk (then ask `getAsync`).
     #[napi]
-    pub fn get_into(&self, key: Bytes, fill_cache: bool) -> napi::Result<i64, Code> {
+    pub fn get_into(&self, key: Bytes, fill_cache: bool, memory_only: bool) -> napi::Result<i64, Code> {
         let db = self.db()?;
-        let Some(value) = db.get(&key, &ReadOptions { snapshot: None, fill_cache }).map_err(to_js)? else {
-            return Ok(-1);
+        let value = match db.get(&key, &ReadOptions { snapshot: None, fill_cache, memory_only }) {
+            Ok(Some(value)) => value,
+            Ok(None) => return Ok(-1),
+            Err(Error::Incomplete) => return Ok(-3),
+            Err(e) => return Err(to_js(e)),
         };
         let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
         match scratch.as_mut().and_then(|s| s.get_mut(..value.len())) {

@@ -31,6 +31,8 @@ pub fn code_of(err: &Error) -> Code {
         Error::Closed => NOT_OPEN,
         Error::NotSupported(_) => Code("LEVEL_NOT_SUPPORTED"),
         Error::InvalidArgument(_) => Code("LEVEL_INVALID_ARGUMENT"),
+        // Handled by the binding (the read is retried on the pool); never meant to reach users.
+        Error::Incomplete => Code("LEVEL_IO_ERROR"),
         Error::Poisoned(cause) => match code_of(cause) {
             Code("LEVEL_CORRUPTION") => Code("LEVEL_CORRUPTION"),
             _ => Code("LEVEL_IO_ERROR"),

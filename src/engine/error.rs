@@ -33,6 +33,9 @@ pub enum Error {
     Closed,
     /// An earlier log write or sync failed; every later write is refused with this (fail-stop).
     Poisoned(Arc<Error>),
+    /// A read asked to touch only memory (`ReadOptions::memory_only`) needs the disk: retry it
+    /// where waiting is allowed. Never reported to users.
+    Incomplete,
 }
 
 /// The engine's result type.
@@ -62,6 +65,7 @@ impl Error {
             Error::Locked(p) => Error::Locked(p.clone()),
             Error::Closed => Error::Closed,
             Error::Poisoned(cause) => Error::Poisoned(cause.clone()),
+            Error::Incomplete => Error::Incomplete,
         }
     }
 
@@ -91,6 +95,7 @@ impl fmt::Display for Error {
             Error::Poisoned(cause) => {
                 write!(f, "Database is in a failed state after an earlier write error: {cause}")
             }
+            Error::Incomplete => write!(f, "Incomplete: the read needs the disk"),
         }
     }
 }

@@ -50,6 +50,10 @@ pub struct ReadOptions {
     /// Keep blocks read from tables in the block cache. classic-level defaults this to `true`
     /// for gets and `false` for iterators.
     pub fill_cache: bool,
+    /// Answer from memory only (memtables, the block cache, open tables whose pages the OS has
+    /// cached); a read that would wait on the disk fails with `Error::Incomplete` instead, for
+    /// the caller to retry where waiting is allowed (RocksDB's block-cache read tier).
+    pub memory_only: bool,
 }
 
 /// How a write is made.

@@ -70,6 +70,16 @@ impl TableCache {
         Ok(table)
     }
 
+    /// Table `number` if it is already open; opening one reads the disk.
+    pub fn open_table(&self, number: u64) -> Option<Arc<Table>> {
+        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, clock) = &mut *guard;
+        *clock += 1;
+        let slot = map.get_mut(&number)?;
+        slot.last_use = *clock;
+        Some(slot.table.clone())
+    }
+
     /// An iterator over table `number`.
     pub fn iter(&self, number: u64, fill_cache: bool) -> Result<TableIterator> {
         Ok(self.table(number)?.iter(fill_cache))

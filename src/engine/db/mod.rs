@@ -328,7 +328,8 @@ impl Db {
             }
         }
         if lookup == Lookup::Missing {
-            let (found, wasted) = view.version.get(&self.inner.tables, key, seq, options.fill_cache)?;
+            let (found, wasted) =
+                view.version.get(&self.inner.tables, key, seq, options.fill_cache, options.memory_only)?;
             lookup = found;
             if let Some((level, file)) = wasted {
                 self.inner.charge_seek(level, &file);

@@ -340,3 +340,34 @@ fn reads_that_keep_missing_a_table_get_it_compacted() {
         assert!(db.get(format!("key{i:05}").as_bytes(), &ReadOptions::default()).unwrap().is_some(), "key {i}");
     }
 }
+
+#[test]
+fn memory_only_reads_report_incomplete_instead_of_touching_the_disk() {
+    let fault = crate::engine::env::FaultFs::new(Arc::new(MemFs::new()));
+    let fs: Arc<dyn Fs> = Arc::new(fault.clone());
+    let db = Db::open(fs.clone(), Path::new("/db"), Options::default()).unwrap();
+    for i in 0..500u32 {
+        db.put(format!("{i:05}").as_bytes(), b"in a table", WriteOptions::default()).unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    db.put(b"memtable", b"in memory", WriteOptions::default()).unwrap();
+    db.close().unwrap();
+    let db = Db::open(fs, Path::new("/db"), Options::default()).unwrap();
+    fault.set_cold(true);
+    let memory_only = ReadOptions { fill_cache: true, memory_only: true, ..ReadOptions::default() };
+    // The table is not even open yet: opening it reads the disk.
+    assert!(matches!(db.get(b"00007", &memory_only), Err(Error::Incomplete)));
+    // Reads that may wait succeed, and open the table and cache the block they read.
+    let may_wait = ReadOptions { fill_cache: true, ..ReadOptions::default() };
+    assert_eq!(db.get(b"00007", &may_wait).unwrap(), Some(b"in a table".to_vec()));
+    // Now memory answers from the cached block, and from the memtable for a fresh write. (The
+    // write made before the reopen went to a table with the recovered log.)
+    assert_eq!(db.get(b"00007", &memory_only).unwrap(), Some(b"in a table".to_vec()));
+    assert_eq!(db.get(b"memtable", &may_wait).unwrap(), Some(b"in memory".to_vec()));
+    db.put(b"fresh", b"v", WriteOptions::default()).unwrap();
+    assert_eq!(db.get(b"fresh", &memory_only).unwrap(), Some(b"v".to_vec()));
+    // A block not cached, in pages the OS does not hold, would wait on the disk.
+    assert!(matches!(db.get(b"00480", &memory_only), Err(Error::Incomplete)));
+    fault.set_cold(false);
+    assert_eq!(db.get(b"00480", &memory_only).unwrap(), Some(b"in a table".to_vec()));
+}

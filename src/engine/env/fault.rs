@@ -62,12 +62,19 @@ pub struct FaultFs {
     inner: Arc<dyn Fs>,
     plan: Arc<Mutex<Plan>>,
     durability: Arc<Mutex<Durability>>,
+    cold: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FaultFs {
     /// Wraps `inner`, injecting nothing until told to.
     pub fn new(inner: Arc<dyn Fs>) -> FaultFs {
-        FaultFs { inner, plan: Arc::new(Mutex::new(Plan::default())), durability: Arc::default() }
+        FaultFs { inner, plan: Arc::new(Mutex::new(Plan::default())), durability: Arc::default(), cold: Arc::default() }
+    }
+
+    /// While `cold`, every file says none of its pages are in memory, so memory-only reads of
+    /// tables fail with `Error::Incomplete` (to test the path that retries them off-thread).
+    pub fn set_cold(&self, cold: bool) {
+        self.cold.store(cold, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn durability(&self) -> std::sync::MutexGuard<'_, Durability> {
@@ -184,6 +191,10 @@ impl RandomAccessFile for FaultRandom {
 
     fn size(&self) -> u64 {
         self.inner.size()
+    }
+
+    fn is_resident(&self, offset: u64, len: usize) -> bool {
+        !self.fs.cold.load(std::sync::atomic::Ordering::Relaxed) && self.inner.is_resident(offset, len)
     }
 }
 

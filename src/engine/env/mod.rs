@@ -36,6 +36,11 @@ pub trait RandomAccessFile: Send + Sync {
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>>;
     /// The file's size in bytes.
     fn size(&self) -> u64;
+    /// Whether reading the range now would be served from memory, without waiting on a disk.
+    /// Files that cannot tell say yes.
+    fn is_resident(&self, _offset: u64, _len: usize) -> bool {
+        true
+    }
 }
 
 /// Holds a directory's `LOCK`; dropping it releases the lock.

@@ -97,6 +97,22 @@ impl Drop for MappedFile {
 }
 
 impl RandomAccessFile for MappedFile {
+    fn is_resident(&self, offset: u64, len: usize) -> bool {
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096).max(1);
+        let Ok(start) = usize::try_from(offset) else { return true };
+        let first = start / page * page;
+        let end = start.saturating_add(len).min(self.len);
+        if end <= first {
+            return true;
+        }
+        let mut vec = vec![0u8; (end - first).div_ceil(page)];
+        // SAFETY: the range lies within the mapping, `first` is page-aligned, and `vec` has a byte
+        // for each page of the range.
+        let rc = unsafe { libc::mincore(self.ptr.add(first) as *mut libc::c_void, end - first, vec.as_mut_ptr()) };
+        rc != 0 || vec.iter().all(|&b| b & 1 == 1)
+    }
+
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
         let start = usize::try_from(offset).ok();
         let range = start.and_then(|s| Some(s..s.checked_add(len)?));

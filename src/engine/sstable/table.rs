@@ -17,7 +17,7 @@ use crate::engine::sstable::block::{bytewise, Block, BlockIter};
 use crate::engine::sstable::bloom::BloomFilterPolicy;
 use crate::engine::sstable::cache::BlockCache;
 use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockReader};
-use crate::engine::sstable::format::{read_block, read_footer, BlockHandle};
+use crate::engine::sstable::format::{read_block, read_footer, BlockHandle, BLOCK_TRAILER_SIZE};
 
 /// An open table, shared by reads on any thread.
 pub struct Table {
@@ -100,11 +100,22 @@ impl Table {
 
     /// Reads the data block an index entry's value points at, through the cache.
     fn read_data_block(&self, index_value: &[u8], fill_cache: bool) -> Result<Arc<Block>> {
+        self.read_data_block_in(index_value, fill_cache, false)
+    }
+
+    /// `read_data_block`, failing with `Error::Incomplete` when `memory_only` and the block is
+    /// neither cached nor in pages the OS holds.
+    fn read_data_block_in(&self, index_value: &[u8], fill_cache: bool, memory_only: bool) -> Result<Arc<Block>> {
         let ctx = in_table(self.file_number);
         let (handle, _) = BlockHandle::decode(index_value)
             .ok_or_else(|| ctx(Error::corruption("bad block handle in index block")))?;
         if let Some(block) = self.cache.as_ref().and_then(|c| c.get(self.cache_id, handle.offset)) {
             return Ok(block);
+        }
+        if memory_only
+            && !self.file.is_resident(handle.offset, (handle.size as usize).saturating_add(BLOCK_TRAILER_SIZE))
+        {
+            return Err(Error::Incomplete);
         }
         let data = read_block(&*self.file, &handle, self.verify_checksums).map_err(&ctx)?;
         let block = Arc::new(Block::new(data, handle.offset).map_err(&ctx)?);
@@ -120,7 +131,7 @@ impl Table {
     /// could hold `ikey`'s user key; `None` when the bloom filter rules the user key out (no block
     /// is read) or that block has no such entry. `fill_cache` controls whether a block read from
     /// the file is added to the cache.
-    fn point_seek(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<BlockIter>> {
+    fn point_seek(&self, ikey: &[u8], fill_cache: bool, memory_only: bool) -> Result<Option<BlockIter>> {
         let mut index = self.index.iter(compare_internal);
         index.seek(ikey);
         if !index.valid() {
@@ -134,7 +145,7 @@ impl Table {
                 }
             }
         }
-        let block = self.read_data_block(index.value(), fill_cache)?;
+        let block = self.read_data_block_in(index.value(), fill_cache, memory_only)?;
         let mut it = block.iter(compare_internal);
         it.seek(ikey);
         if it.valid() {
@@ -148,13 +159,20 @@ impl Table {
     /// `ikey`'s user key, as `(internal key, value)` (see `point_seek`). The caller must check that
     /// the returned user key is the one it wants.
     pub fn get(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-        Ok(self.point_seek(ikey, fill_cache)?.map(|it| (it.key().to_vec(), it.value().to_vec())))
+        Ok(self.point_seek(ikey, fill_cache, false)?.map(|it| (it.key().to_vec(), it.value().to_vec())))
     }
 
     /// The entry of `ikey`'s user key at or after `ikey`, as `(kind, value)`: `get` with the user
     /// key checked in place, for point reads.
-    pub fn get_for_user_key(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<(ValueKind, Vec<u8>)>> {
-        let Some(it) = self.point_seek(ikey, fill_cache)? else { return Ok(None) };
+    /// With `memory_only`, a block that would be read from the disk fails it with
+    /// `Error::Incomplete`.
+    pub fn get_for_user_key(
+        &self,
+        ikey: &[u8],
+        fill_cache: bool,
+        memory_only: bool,
+    ) -> Result<Option<(ValueKind, Vec<u8>)>> {
+        let Some(it) = self.point_seek(ikey, fill_cache, memory_only)? else { return Ok(None) };
         let parsed = parse_internal_key(it.key())
             .ok_or_else(|| in_table(self.file_number)(Error::corruption("bad internal key")))?;
         if parsed.user_key != user_key(ikey) {

@@ -47,6 +47,7 @@ impl Version {
         user_key: &[u8],
         seq: SequenceNumber,
         fill_cache: bool,
+        memory_only: bool,
     ) -> Result<(Lookup, WastedRead)> {
         let target = key::lookup_key(user_key, seq);
         let mut first_read: Option<(usize, Arc<FileMeta>)> = None;
@@ -71,7 +72,12 @@ impl Version {
                 if first_read.is_none() {
                     first_read = Some((level, file.clone()));
                 }
-                if let Some((kind, value)) = tables.table(file.number)?.get_for_user_key(&target, fill_cache)? {
+                let table = match (memory_only, tables.open_table(file.number)) {
+                    (_, Some(table)) => table,
+                    (true, None) => return Err(crate::engine::error::Error::Incomplete),
+                    (false, None) => tables.table(file.number)?,
+                };
+                if let Some((kind, value)) = table.get_for_user_key(&target, fill_cache, memory_only)? {
                     let found = match kind {
                         ValueKind::Value => Lookup::Found(value),
                         ValueKind::Deletion => Lookup::Deleted,
