@@ -193,8 +193,12 @@ impl RandomAccessFile for FaultRandom {
         self.inner.size()
     }
 
-    fn is_resident(&self, offset: u64, len: usize) -> bool {
-        !self.fs.cold.load(std::sync::atomic::Ordering::Relaxed) && self.inner.is_resident(offset, len)
+    fn read_at_nowait(&self, offset: u64, len: usize) -> Result<Option<Vec<u8>>> {
+        if self.fs.cold.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
+        self.fs.check(FaultKind::Read, "read", &self.path)?;
+        self.inner.read_at_nowait(offset, len)
     }
 }
 

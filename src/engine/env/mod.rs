@@ -36,10 +36,10 @@ pub trait RandomAccessFile: Send + Sync {
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>>;
     /// The file's size in bytes.
     fn size(&self) -> u64;
-    /// Whether reading the range now would be served from memory, without waiting on a disk.
-    /// Files that cannot tell say yes.
-    fn is_resident(&self, _offset: u64, _len: usize) -> bool {
-        true
+    /// `read_at` if the OS can serve it from memory now; `None` if it would wait on the disk.
+    /// Files that cannot tell read as usual.
+    fn read_at_nowait(&self, offset: u64, len: usize) -> Result<Option<Vec<u8>>> {
+        self.read_at(offset, len).map(Some)
     }
 }
 

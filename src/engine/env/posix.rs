@@ -50,80 +50,27 @@ impl RandomAccessFile for PosixRandom {
     fn size(&self) -> u64 {
         self.size
     }
-}
 
-/// A table mapped into memory, as LevelDB maps its tables: a read that the page cache holds is
-/// a copy, with no system call.
-///
-/// Tables are never modified or truncated once written (todb writes them whole and only ever
-/// deletes them, which leaves an existing mapping valid). A table truncated by another program
-/// while mapped would fault on access, a risk LevelDB accepts in the same way.
-struct MappedFile {
-    ptr: *const u8,
-    len: usize,
-    path: PathBuf,
-}
-
-// SAFETY: the mapping is read-only and lives until drop; concurrent reads of it are plain loads.
-unsafe impl Send for MappedFile {}
-// SAFETY: as above; nothing mutates the mapped memory.
-unsafe impl Sync for MappedFile {}
-
-impl MappedFile {
-    fn map(file: &File, len: usize, path: &Path) -> Option<MappedFile> {
-        if len == 0 {
-            return None;
+    /// `preadv2` with `RWF_NOWAIT`: the kernel serves the read from the page cache or refuses
+    /// with EAGAIN, in one system call. Where it is not available, the read waits.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn read_at_nowait(&self, offset: u64, len: usize) -> Result<Option<Vec<u8>>> {
+        let mut buf = vec![0u8; len];
+        let iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: len };
+        let Ok(at) = libc::off_t::try_from(offset) else { return self.read_at(offset, len).map(Some) };
+        // SAFETY: `iov` describes `buf`, which outlives the call; the descriptor is open.
+        let n = unsafe { libc::preadv2(self.file.as_raw_fd(), &iov, 1, at, libc::RWF_NOWAIT) };
+        if n < 0 {
+            let err = std::io::Error::last_os_error();
+            return match err.raw_os_error() {
+                Some(libc::EAGAIN) => Ok(None),
+                // Kernels or file systems without RWF_NOWAIT: read as usual.
+                Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS) => self.read_at(offset, len).map(Some),
+                _ => Err(Error::io("read", &self.path, err)),
+            };
         }
-        // SAFETY: a fresh read-only mapping of an open descriptor; the result is checked.
-        let ptr =
-            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0) };
-        if ptr == libc::MAP_FAILED {
-            return None;
-        }
-        Some(MappedFile { ptr: ptr.cast(), len, path: path.to_owned() })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes until `drop`, and `&self` outlives the slice.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
-    }
-}
-
-impl Drop for MappedFile {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `map`, once.
-        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
-    }
-}
-
-impl RandomAccessFile for MappedFile {
-    fn is_resident(&self, offset: u64, len: usize) -> bool {
-        // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096).max(1);
-        let Ok(start) = usize::try_from(offset) else { return true };
-        let first = start / page * page;
-        let end = start.saturating_add(len).min(self.len);
-        if end <= first {
-            return true;
-        }
-        let mut vec = vec![0u8; (end - first).div_ceil(page)];
-        // SAFETY: the range lies within the mapping, `first` is page-aligned, and `vec` has a byte
-        // for each page of the range.
-        let rc = unsafe { libc::mincore(self.ptr.add(first) as *mut libc::c_void, end - first, vec.as_mut_ptr()) };
-        rc != 0 || vec.iter().all(|&b| b & 1 == 1)
-    }
-
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
-        let start = usize::try_from(offset).ok();
-        let range = start.and_then(|s| Some(s..s.checked_add(len)?));
-        range
-            .and_then(|r| self.bytes().get(r))
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| Error::io("read", &self.path, std::io::Error::from(ErrorKind::UnexpectedEof)))
-    }
-
-    fn size(&self) -> u64 {
-        self.len as u64
+        // A short read means the rest is not in memory (or past the end: the retry reports it).
+        Ok((usize::try_from(n).ok() == Some(len)).then_some(buf))
     }
 }
 
@@ -194,10 +141,6 @@ impl Fs for PosixFs {
     fn open_random(&self, path: &Path) -> Result<Arc<dyn RandomAccessFile>> {
         let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
         let size = file.metadata().map_err(|e| Error::io("stat", path, e))?.len();
-        // Tables are mapped; a file too large to map (or a failed mapping) is read with pread.
-        if let Some(mapped) = usize::try_from(size).ok().and_then(|len| MappedFile::map(&file, len, path)) {
-            return Ok(Arc::new(mapped));
-        }
         Ok(Arc::new(PosixRandom { file, path: path.to_owned(), size }))
     }
 
@@ -289,6 +232,19 @@ mod tests {
         drop(lock);
         let again = fs.lock(&dir.join("LOCK")).expect("lock after release");
         drop(again);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn read_at_nowait_serves_cached_pages() {
+        let dir = temp_dir("nowait");
+        let fs = PosixFs;
+        let path = dir.join("f");
+        let file = fs.create(&path).expect("create");
+        file.append(&[7u8; 10_000]).expect("append");
+        let reader = fs.open_random(&path).expect("open");
+        // Just written, so in the page cache: served without waiting.
+        assert_eq!(reader.read_at_nowait(4096, 100).expect("read"), Some(vec![7u8; 100]));
         let _ = fs::remove_dir_all(&dir);
     }
 

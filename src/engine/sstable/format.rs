@@ -152,6 +152,17 @@ const MAX_SNAPPY_EXPANSION: usize = 32;
 /// returns its uncompressed contents. Any damage (a handle beyond the file, a CRC mismatch, an
 /// unknown type byte, bad snappy data) is `Error::Corruption` naming the file offset.
 pub fn read_block(file: &dyn RandomAccessFile, handle: &BlockHandle, verify_checksums: bool) -> Result<Vec<u8>> {
+    read_block_in(file, handle, verify_checksums, false)
+}
+
+/// `read_block`; with `memory_only`, a block whose bytes the OS does not hold in memory fails
+/// with `Error::Incomplete` instead of waiting on the disk.
+pub fn read_block_in(
+    file: &dyn RandomAccessFile,
+    handle: &BlockHandle,
+    verify_checksums: bool,
+    memory_only: bool,
+) -> Result<Vec<u8>> {
     let at = handle.offset;
     let bad = |what: &str| Error::corruption(format!("block at offset {at} (size {}): {what}", handle.size));
     let total = handle.size.checked_add(BLOCK_TRAILER_SIZE as u64);
@@ -161,7 +172,11 @@ pub fn read_block(file: &dyn RandomAccessFile, handle: &BlockHandle, verify_chec
         return Err(bad("extends beyond the end of the file"));
     }
     let n = usize::try_from(handle.size).map_err(|_| bad("too large"))?;
-    let mut buf = file.read_at(at, n + BLOCK_TRAILER_SIZE)?;
+    let mut buf = if memory_only {
+        file.read_at_nowait(at, n + BLOCK_TRAILER_SIZE)?.ok_or(Error::Incomplete)?
+    } else {
+        file.read_at(at, n + BLOCK_TRAILER_SIZE)?
+    };
     if buf.len() != n + BLOCK_TRAILER_SIZE {
         return Err(bad("truncated block read"));
     }

@@ -17,7 +17,7 @@ use crate::engine::sstable::block::{bytewise, Block, BlockIter};
 use crate::engine::sstable::bloom::BloomFilterPolicy;
 use crate::engine::sstable::cache::BlockCache;
 use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockReader};
-use crate::engine::sstable::format::{read_block, read_footer, BlockHandle, BLOCK_TRAILER_SIZE};
+use crate::engine::sstable::format::{read_block, read_block_in, read_footer, BlockHandle};
 
 /// An open table, shared by reads on any thread.
 pub struct Table {
@@ -112,12 +112,10 @@ impl Table {
         if let Some(block) = self.cache.as_ref().and_then(|c| c.get(self.cache_id, handle.offset)) {
             return Ok(block);
         }
-        if memory_only
-            && !self.file.is_resident(handle.offset, (handle.size as usize).saturating_add(BLOCK_TRAILER_SIZE))
-        {
-            return Err(Error::Incomplete);
-        }
-        let data = read_block(&*self.file, &handle, self.verify_checksums).map_err(&ctx)?;
+        let data = match read_block_in(&*self.file, &handle, self.verify_checksums, memory_only) {
+            Err(Error::Incomplete) => return Err(Error::Incomplete),
+            other => other.map_err(&ctx)?,
+        };
         let block = Arc::new(Block::new(data, handle.offset).map_err(&ctx)?);
         if fill_cache {
             if let Some(cache) = &self.cache {
