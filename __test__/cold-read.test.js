@@ -24,7 +24,8 @@ test('reads that need the disk go to the pool and return the right values', () =
   assert.equal(seen.buffer, JSON.stringify({ i: 8 }))
   assert.deepEqual(seen.sync, { i: 1999 })
   assert.deepEqual(seen.many, [{ i: 1 }, { i: 2 }])
-  // Keys 7, 999 and 1500 each needed a block from the disk. The missing key is ruled out by the
-  // table's index in memory, and key 8 shares the block key 7's read brought into the cache.
-  assert.equal(seen.pooled, 3, 'the reads that needed the disk went to the pool')
+  // Keys 7, 999 and 1500 each needed a block from the disk. (The missing key is ruled out by the
+  // table's index in memory; key 8 usually finds its block cached by key 7's read, but not
+  // always, so the count is a lower bound.)
+  assert.ok(seen.pooled >= 3, `the reads that needed the disk went to the pool (${seen.pooled} times)`)
 })
