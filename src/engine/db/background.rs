@@ -117,8 +117,7 @@ impl Inner {
         }
     }
 
-    /// Records `edit` in the MANIFEST, publishes the resulting version through `view`, and
-    /// deletes what no longer has a use.
+    /// Records `edit` in the MANIFEST and publishes the resulting version through `view`.
     pub(super) fn install(
         &self,
         edit: VersionEdit,
@@ -137,7 +136,8 @@ impl Inner {
             let version = versions.current();
             self.update_view(|v| view(v, version));
         }
-        self.remove_obsolete_files();
+        // NOTE: obsolete files are deleted once per job, by the worker loop (and before a
+        // `compact_range` caller is released), when the job's own references are gone.
         Ok(())
     }
 }
