@@ -9,20 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** Puts and deletes to be applied atomically. */
-export declare class NativeBatch {
-  /** An empty batch. */
-  constructor()
-  /** Adds a put. */
-  put(key: Bytes, value: Bytes): void
-  /** Adds a delete. */
-  del(key: Bytes): void
-  /** Removes every operation. */
-  clear(): void
-  /** The number of operations. */
-  get length(): number
-}
-
 /** The native side of a database instance. */
 export declare class NativeDb {
   /** A handle for the database at `location`; nothing is opened yet. */
@@ -52,17 +38,17 @@ export declare class NativeDb {
   has(key: Bytes, snapshot?: NativeSnapshot | undefined | null): boolean
   /** Whether each of `keys` has a value, at one point in time. */
   hasMany(keys: Array<Bytes>, snapshot?: NativeSnapshot | undefined | null): Array<boolean>
-  /** Sets `key` to `value`; returns once the log record reached the OS (see `write_here`). */
-  put(key: Bytes, value: Bytes): boolean
-  /** Deletes `key` (see `write_here`). */
-  del(key: Bytes): boolean
-  /** Applies `batch` atomically and empties it (see `write_here`; on false the batch is kept). */
-  write(batch: NativeBatch): boolean
   /**
-   * Applies `batch` atomically on the pool, waiting for room in the memtable if needed and,
-   * with `sync`, for an fsync of the log before settling.
+   * Applies the batch that `layout` describes over `data` (see `batch::decode`; only the
+   * first `data_len` bytes and `layout_len` numbers count) atomically (see `write_here`).
    */
-  writeAsync(batch: NativeBatch, sync: boolean): Promise<void>
+  write(data: Uint8Array, dataLen: number, layout: Uint32Array, layoutLen: number): boolean
+  /**
+   * Applies the batch (as `write`) on the pool, waiting for room in the memtable if needed
+   * and, with `sync`, for an fsync of the log before settling. The bytes are copied before
+   * this returns, so JavaScript may reuse its arrays at once.
+   */
+  writeAsync(data: Uint8Array, dataLen: number, layout: Uint32Array, layoutLen: number, sync: boolean): Promise<void>
   /** Deletes the keys in a range, at most `limit` of them (negative: no limit), on the pool. */
   clear(reverse: boolean, lower: Bytes | undefined | null, lowerInclusive: boolean, upper: Bytes | undefined | null, upperInclusive: boolean, limit: number, snapshot?: NativeSnapshot | undefined | null): Promise<void>
   /** An iterator over a range, at `snapshot` or now. */

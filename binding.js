@@ -835,7 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativeBatch = nativeBinding.NativeBatch
 module.exports.NativeDb = nativeBinding.NativeDb
 module.exports.NativeIterator = nativeBinding.NativeIterator
 module.exports.NativeSnapshot = nativeBinding.NativeSnapshot

@@ -5,7 +5,8 @@
 // also taking leveldown/levelup-style callbacks and streams.
 
 const { AbstractLevel, AbstractSublevel } = require('abstract-level')
-const { NativeDb, NativeBatch } = require('./binding.js')
+const { NativeDb } = require('./binding.js')
+const { WriteBatch } = require('./lib/write-batch.js')
 const { Iterator, KeyIterator, ValueIterator } = require('./lib/iterator.js')
 const { ChainedBatch } = require('./lib/chained-batch.js')
 const { Snapshot, nativeSnapshot } = require('./lib/snapshot.js')
@@ -85,9 +86,17 @@ class TodbCore extends AbstractLevel {
   #write (batch, options, owned) {
     this.#flushWrites()
     const sync = !!(options && options.sync)
-    const written = !sync && this[kNative].write(batch)
-    const result = written ? pace() : this.#track(this[kNative].writeAsync(batch, sync))
-    if (owned) this[kSpare] = batch
+    let result
+    try {
+      batch.seal()
+      const native = this[kNative]
+      const written = !sync && native.write(batch.data, batch.size, batch.layout, batch.layoutSize)
+      result = written ? pace() : this.#track(native.writeAsync(batch.data, batch.size, batch.layout, batch.layoutSize, sync))
+    } finally {
+      // Native code copied the batch (or refused it): it can be emptied and reused.
+      batch.clear()
+      if (owned) this[kSpare] = batch
+    }
     return result
   }
 
@@ -105,11 +114,10 @@ class TodbCore extends AbstractLevel {
     return this[kCoalesced]
   }
 
-  // Native batches are emptied by a write and reused: making a native object costs more than
-  // the write.
+  // Batches are emptied by a write and reused, with the memory they grew.
   #spareBatch () {
     const batch = this[kSpare]
-    if (batch === null) return new NativeBatch()
+    if (batch === null) return new WriteBatch()
     this[kSpare] = null
     return batch
   }
@@ -118,19 +126,22 @@ class TodbCore extends AbstractLevel {
     const group = this[kCoalesced]
     if (group === null) return
     this[kCoalesced] = null
+    const batch = group.batch
     try {
-      const written = this[kNative].write(group.batch)
-      if (!written) this.#track(this[kNative].writeAsync(group.batch, false)).then(group.resolve, group.reject)
-      this[kSpare] = group.batch
+      batch.seal()
+      const native = this[kNative]
+      const written = native.write(batch.data, batch.size, batch.layout, batch.layoutSize)
+      if (!written) this.#track(native.writeAsync(batch.data, batch.size, batch.layout, batch.layoutSize, false)).then(group.resolve, group.reject)
       if (written) {
         const paced = pace()
         if (paced === undefined) group.resolve()
         else paced.then(group.resolve)
       }
     } catch (err) {
-      group.batch.clear()
-      this[kSpare] = group.batch
       group.reject(err)
+    } finally {
+      batch.clear()
+      this[kSpare] = batch
     }
   }
 
@@ -201,13 +212,13 @@ class TodbCore extends AbstractLevel {
   // Not async: the group's promise is returned as is, with no promise around it.
   _put (key, value, options) {
     const batch = options.sync ? this.#spareBatch() : this.#pendingBatch().batch
-    batch.put(plainBytes(key), plainBytes(value))
+    batch.put(key, value)
     return options.sync ? this.#write(batch, options, true) : this[kCoalesced].promise
   }
 
   _del (key, options) {
     const batch = options.sync ? this.#spareBatch() : this.#pendingBatch().batch
-    batch.del(plainBytes(key))
+    batch.del(key)
     return options.sync ? this.#write(batch, options, true) : this[kCoalesced].promise
   }
 
@@ -215,8 +226,8 @@ class TodbCore extends AbstractLevel {
   _batch (operations, options) {
     const batch = options.sync ? this.#spareBatch() : this.#pendingBatch().batch
     for (const op of operations) {
-      if (op.type === 'put') batch.put(plainBytes(op.key), plainBytes(op.value))
-      else batch.del(plainBytes(op.key))
+      if (op.type === 'put') batch.put(op.key, op.value)
+      else batch.del(op.key)
     }
     return options.sync ? this.#write(batch, options, true) : this[kCoalesced].promise
   }

@@ -1,26 +1,25 @@
 'use strict'
 
 const { AbstractChainedBatch } = require('abstract-level')
-const { NativeBatch } = require('../binding.js')
-const { plainBytes } = require('./range.js')
+const { WriteBatch } = require('./write-batch.js')
 
 const kBatch = Symbol('batch')
 const kWrite = Symbol('write')
 
-// A chained batch collects operations in a native batch, so write() hands them over in one call.
+// A chained batch collects operations in a WriteBatch, so write() hands them over in one call.
 class ChainedBatch extends AbstractChainedBatch {
   constructor (db, write) {
     super(db)
-    this[kBatch] = new NativeBatch()
+    this[kBatch] = new WriteBatch()
     this[kWrite] = write
   }
 
   _put (key, value) {
-    this[kBatch].put(plainBytes(key), plainBytes(value))
+    this[kBatch].put(key, value)
   }
 
   _del (key) {
-    this[kBatch].del(plainBytes(key))
+    this[kBatch].del(key)
   }
 
   _clear () {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi_derive::napi;
 
-use crate::binding::batch::NativeBatch;
+use crate::binding::batch::decode;
 use crate::binding::convert::{Bytes, MaybeOut, Out, OutList};
 use crate::binding::error::{coded, to_js, Code, NOT_OPEN};
 use crate::binding::iterator::{bounds, NativeIterator};
@@ -188,30 +188,28 @@ impl NativeDb {
         Ok(true)
     }
 
-    /// Sets `key` to `value`; returns once the log record reached the OS (see `write_here`).
+    /// Applies the batch that `layout` describes over `data` (see `batch::decode`; only the
+    /// first `data_len` bytes and `layout_len` numbers count) atomically (see `write_here`).
     #[napi]
-    pub fn put(&self, key: Bytes, value: Bytes) -> napi::Result<bool, Code> {
-        self.write_here(|db| db.put(&key, &value, WriteOptions::default()))
+    pub fn write(&self, data: &[u8], data_len: u32, layout: &[u32], layout_len: u32) -> napi::Result<bool, Code> {
+        let batch = decode(prefix(data, data_len)?, prefix(layout, layout_len)?)?;
+        self.write_here(|db| db.write(batch, WriteOptions::default()))
     }
 
-    /// Deletes `key` (see `write_here`).
-    #[napi]
-    pub fn del(&self, key: Bytes) -> napi::Result<bool, Code> {
-        self.write_here(|db| db.delete(&key, WriteOptions::default()))
-    }
-
-    /// Applies `batch` atomically and empties it (see `write_here`; on false the batch is kept).
-    #[napi]
-    pub fn write(&self, batch: &NativeBatch) -> napi::Result<bool, Code> {
-        self.write_here(|db| db.write(batch.take(), WriteOptions::default()))
-    }
-
-    /// Applies `batch` atomically on the pool, waiting for room in the memtable if needed and,
-    /// with `sync`, for an fsync of the log before settling.
+    /// Applies the batch (as `write`) on the pool, waiting for room in the memtable if needed
+    /// and, with `sync`, for an fsync of the log before settling. The bytes are copied before
+    /// this returns, so JavaScript may reuse its arrays at once.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn write_async(&self, batch: &NativeBatch, sync: bool) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+    pub fn write_async(
+        &self,
+        data: &[u8],
+        data_len: u32,
+        layout: &[u32],
+        layout_len: u32,
+        sync: bool,
+    ) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
         let db = self.db()?;
-        let batch = batch.take();
+        let batch = decode(prefix(data, data_len)?, prefix(layout, layout_len)?)?;
         Ok(AsyncTask::new(EngineTask::new(move || db.write(batch, WriteOptions { sync }))))
     }
 
@@ -308,4 +306,9 @@ impl Drop for NativeDb {
             let _ = db.close();
         }
     }
+}
+
+/// The first `len` items of `items`, which JavaScript passes with spare capacity.
+fn prefix<T>(items: &[T], len: u32) -> napi::Result<&[T], Code> {
+    items.get(..len as usize).ok_or_else(|| to_js(Error::InvalidArgument("length past the end of the array".into())))
 }

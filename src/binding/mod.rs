@@ -15,7 +15,6 @@ mod options;
 mod snapshot;
 mod tasks;
 
-pub use batch::NativeBatch;
 pub use db::NativeDb;
 pub use iterator::NativeIterator;
 pub use snapshot::NativeSnapshot;

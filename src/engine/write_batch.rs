@@ -46,6 +46,13 @@ impl WriteBatch {
         WriteBatch { rep: vec![0; HEADER_SIZE] }
     }
 
+    /// An empty batch with room for `bytes` bytes of encoded operations.
+    pub fn with_capacity(bytes: usize) -> WriteBatch {
+        let mut rep = Vec::with_capacity(HEADER_SIZE + bytes);
+        rep.resize(HEADER_SIZE, 0);
+        WriteBatch { rep }
+    }
+
     /// Parses a batch read from a log record, checking that every record is well formed.
     pub fn from_bytes(rep: Vec<u8>) -> Result<WriteBatch> {
         if rep.len() < HEADER_SIZE {
