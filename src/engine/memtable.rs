@@ -18,23 +18,40 @@ use crate::engine::key::{self, SequenceNumber, ValueKind};
 use crate::engine::write_batch::WriteBatch;
 
 /// One entry: its internal key and value in a single shared allocation (`user key | tag | value`),
-/// with the tag also kept decoded, so that ordering compares user keys and integers and an
-/// iterator copies an entry with one reference-count increment.
+/// with the tag also kept decoded and the key's first bytes kept inline (see [`key_prefix`]), so
+/// that most comparisons while searching the tree read neither the allocation nor call memcmp,
+/// and an iterator copies an entry with one reference-count increment.
 #[derive(Clone, Debug)]
 struct Entry {
+    prefix: u128,
     data: Arc<[u8]>,
     user_key_len: usize,
     tag: u64,
 }
 
+/// The first 16 bytes of `user_key` as a big-endian integer, zero-padded. When two keys' prefixes
+/// differ, they order as their keys do (a zero pad sorts below any byte, as a shorter key sorts
+/// below a longer one it begins); only equal prefixes need the keys compared.
+fn key_prefix(user_key: &[u8]) -> u128 {
+    let mut head = [0u8; 16];
+    let n = user_key.len().min(16);
+    head[..n].copy_from_slice(&user_key[..n]);
+    u128::from_be_bytes(head)
+}
+
 impl Entry {
     fn new(user_key: &[u8], seq: SequenceNumber, kind: ValueKind, value: &[u8]) -> Entry {
         let tag = key::pack_tag(seq, kind);
-        let mut data = Vec::with_capacity(user_key.len() + key::TAG_SIZE + value.len());
-        data.extend_from_slice(user_key);
-        data.extend_from_slice(&tag.to_le_bytes());
-        data.extend_from_slice(value);
-        Entry { data: data.into(), user_key_len: user_key.len(), tag }
+        // Built in place: a Vec turned into an Arc would be allocated and copied twice.
+        let k = user_key.len();
+        let mut data = Arc::<[u8]>::new_uninit_slice(k + key::TAG_SIZE + value.len());
+        let slots = Arc::get_mut(&mut data).expect("a new Arc has no other owner");
+        slots[..k].write_copy_of_slice(user_key);
+        slots[k..k + key::TAG_SIZE].write_copy_of_slice(&tag.to_le_bytes());
+        slots[k + key::TAG_SIZE..].write_copy_of_slice(value);
+        // SAFETY: the three writes above cover every byte.
+        let data = unsafe { data.assume_init() };
+        Entry { prefix: key_prefix(user_key), data, user_key_len: k, tag }
     }
 
     fn user_key(&self) -> &[u8] {
@@ -53,11 +70,15 @@ impl Entry {
 /// What the entry order compares. Stored entries and borrowed probes both provide it, so a
 /// lookup searches the set without building an entry.
 trait OrderKey {
+    fn prefix(&self) -> u128;
     fn user_key(&self) -> &[u8];
     fn tag(&self) -> u64;
 }
 
 impl OrderKey for Entry {
+    fn prefix(&self) -> u128 {
+        self.prefix
+    }
     fn user_key(&self) -> &[u8] {
         Entry::user_key(self)
     }
@@ -68,6 +89,7 @@ impl OrderKey for Entry {
 
 /// A seek target borrowed from an encoded internal key.
 struct Probe<'a> {
+    prefix: u128,
     user_key: &'a [u8],
     tag: u64,
 }
@@ -76,11 +98,18 @@ impl<'a> Probe<'a> {
     fn new(ikey: &'a [u8]) -> Probe<'a> {
         let user_key = key::user_key(ikey);
         let tag = ikey.get(user_key.len()..).and_then(crate::engine::coding::decode_fixed64).unwrap_or(0);
-        Probe { user_key, tag }
+        Probe::for_user_key(user_key, tag)
+    }
+
+    fn for_user_key(user_key: &'a [u8], tag: u64) -> Probe<'a> {
+        Probe { prefix: key_prefix(user_key), user_key, tag }
     }
 }
 
 impl OrderKey for Probe<'_> {
+    fn prefix(&self) -> u128 {
+        self.prefix
+    }
     fn user_key(&self) -> &[u8] {
         self.user_key
     }
@@ -91,7 +120,7 @@ impl OrderKey for Probe<'_> {
 
 /// The internal-key order: user key ascending, then tag descending.
 fn order(a: &dyn OrderKey, b: &dyn OrderKey) -> std::cmp::Ordering {
-    a.user_key().cmp(b.user_key()).then_with(|| b.tag().cmp(&a.tag()))
+    a.prefix().cmp(&b.prefix()).then_with(|| a.user_key().cmp(b.user_key())).then_with(|| b.tag().cmp(&a.tag()))
 }
 
 impl<'a> std::borrow::Borrow<dyn OrderKey + 'a> for Entry {
@@ -191,7 +220,7 @@ impl MemTable {
 
     /// The newest version of `user_key` with sequence `<= seq`.
     pub fn get(&self, user_key: &[u8], seq: SequenceNumber) -> Lookup {
-        let probe = Probe { user_key, tag: key::pack_tag(seq, key::KIND_FOR_SEEK) };
+        let probe = Probe::for_user_key(user_key, key::pack_tag(seq, key::KIND_FOR_SEEK));
         let map = self.read();
         let from: &dyn OrderKey = &probe;
         let Some(found) = map.range::<dyn OrderKey, _>((Bound::Included(from), Bound::Unbounded)).next() else {
@@ -393,5 +422,45 @@ mod tests {
         assert_eq!(key::user_key(it.key()), b"01000");
         it.seek_for_prev(&key::lookup_key(b"00999x", 0));
         assert_eq!(key::user_key(it.key()), b"00999");
+    }
+
+    #[test]
+    fn order_matches_byte_order_for_keys_that_share_or_pad_their_first_sixteen_bytes() {
+        // Keys built to defeat the inline prefix: equal 16-byte heads, zero bytes where padding
+        // goes, keys that are prefixes of others, lengths on both sides of 16.
+        let mut keys: Vec<Vec<u8>> = vec![vec![], vec![0], vec![0, 0], vec![1], vec![0xff; 20]];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..400 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 24) as usize;
+            let mut k = vec![b'0'; 16.min(len)];
+            k.extend((16..len).map(|i| [0u8, 1, 0xff][(x >> (i % 60)) as usize % 3]));
+            if x.is_multiple_of(5) && !k.is_empty() {
+                let last = k.len() - 1;
+                k[last] = 0;
+            }
+            keys.push(k);
+        }
+        let mem = Arc::new(MemTable::new());
+        for (i, k) in keys.iter().enumerate() {
+            mem.insert_batch(&batch(i as u64 + 1, &[(k, Some(b"v"))])).unwrap();
+        }
+        let mut expected: Vec<(Vec<u8>, u64)> =
+            keys.iter().enumerate().map(|(i, k)| (k.clone(), i as u64 + 1)).collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut it = mem.iter();
+        it.seek_to_first();
+        let mut seen = Vec::new();
+        while it.valid() {
+            let parsed = key::parse_internal_key(it.key()).unwrap();
+            seen.push((parsed.user_key.to_vec(), parsed.seq));
+            it.next();
+        }
+        assert_eq!(seen, expected);
+        for (k, seq) in &expected {
+            assert!(matches!(mem.get(k, *seq), Lookup::Found(_)), "get {k:?}");
+        }
     }
 }
