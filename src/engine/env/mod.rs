@@ -41,6 +41,32 @@ pub trait RandomAccessFile: Send + Sync {
     fn read_at_nowait(&self, offset: u64, len: usize) -> Result<Option<Vec<u8>>> {
         self.read_at(offset, len).map(Some)
     }
+    /// `read_at` into `buf`, which ends up exactly `len` long. Files that can read in place
+    /// reuse its memory (a block read per point get made allocation a visible cost).
+    fn read_into(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<()> {
+        *buf = self.read_at(offset, len)?;
+        Ok(())
+    }
+    /// `read_at_nowait` into `buf`; false, with `buf` unspecified, if the read would wait.
+    fn read_into_nowait(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<bool> {
+        match self.read_at_nowait(offset, len)? {
+            Some(data) => {
+                *buf = data;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// Makes `buf` exactly `len` long, writing zeros only where it grows: a reused buffer is then
+/// overwritten in place instead of cleared first.
+pub fn set_len_reusing(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    } else {
+        buf.truncate(len);
+    }
 }
 
 /// Holds a directory's `LOCK`; dropping it releases the lock.

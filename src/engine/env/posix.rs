@@ -12,7 +12,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::{FileLock, Fs, RandomAccessFile, WritableFile};
+use super::{set_len_reusing, FileLock, Fs, RandomAccessFile, WritableFile};
 use crate::engine::error::{Error, Result};
 
 /// Real files through `std::fs`.
@@ -42,9 +42,14 @@ struct PosixRandom {
 
 impl RandomAccessFile for PosixRandom {
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
-        let mut buf = vec![0u8; len];
-        self.file.read_exact_at(&mut buf, offset).map_err(|e| Error::io("read", &self.path, e))?;
+        let mut buf = Vec::new();
+        self.read_into(offset, len, &mut buf)?;
         Ok(buf)
+    }
+
+    fn read_into(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<()> {
+        set_len_reusing(buf, len);
+        self.file.read_exact_at(buf, offset).map_err(|e| Error::io("read", &self.path, e))
     }
 
     fn size(&self) -> u64 {
@@ -55,22 +60,29 @@ impl RandomAccessFile for PosixRandom {
     /// with EAGAIN, in one system call. Where it is not available, the read waits.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn read_at_nowait(&self, offset: u64, len: usize) -> Result<Option<Vec<u8>>> {
-        let mut buf = vec![0u8; len];
+        let mut buf = Vec::new();
+        Ok(self.read_into_nowait(offset, len, &mut buf)?.then_some(buf))
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn read_into_nowait(&self, offset: u64, len: usize, buf: &mut Vec<u8>) -> Result<bool> {
+        let Ok(at) = libc::off_t::try_from(offset) else { return self.read_into(offset, len, buf).map(|()| true) };
+        set_len_reusing(buf, len);
         let iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: len };
-        let Ok(at) = libc::off_t::try_from(offset) else { return self.read_at(offset, len).map(Some) };
-        // SAFETY: `iov` describes `buf`, which outlives the call; the descriptor is open.
+        // SAFETY: `iov` describes `buf`'s `len` initialised bytes, which outlive the call; the
+        // descriptor is open.
         let n = unsafe { libc::preadv2(self.file.as_raw_fd(), &iov, 1, at, libc::RWF_NOWAIT) };
         if n < 0 {
             let err = std::io::Error::last_os_error();
             return match err.raw_os_error() {
-                Some(libc::EAGAIN) => Ok(None),
+                Some(libc::EAGAIN) => Ok(false),
                 // Kernels or file systems without RWF_NOWAIT: read as usual.
-                Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS) => self.read_at(offset, len).map(Some),
+                Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS) => self.read_into(offset, len, buf).map(|()| true),
                 _ => Err(Error::io("read", &self.path, err)),
             };
         }
         // A short read means the rest is not in memory (or past the end: the retry reports it).
-        Ok((usize::try_from(n).ok() == Some(len)).then_some(buf))
+        Ok(usize::try_from(n).ok() == Some(len))
     }
 }
 

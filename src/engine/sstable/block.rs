@@ -44,6 +44,11 @@ pub struct Block {
 }
 
 impl Block {
+    /// The block's bytes, for reuse once no one reads the block.
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+
     /// Parses a block's trailer. `file_offset` is where the block was read from and only feeds
     /// error messages. Fails with `Error::Corruption` when the bytes cannot hold the restart
     /// array they claim; entries are checked later, as iterators decode them.

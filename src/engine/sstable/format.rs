@@ -20,7 +20,7 @@
 
 use crate::engine::coding::{decode_fixed32, decode_fixed64, decode_varint64, put_fixed64, put_varint64};
 use crate::engine::crc;
-use crate::engine::env::RandomAccessFile;
+use crate::engine::env::{set_len_reusing, RandomAccessFile};
 use crate::engine::error::{Error, Result};
 
 /// Bytes after each block: the compression type and the masked CRC.
@@ -152,16 +152,25 @@ const MAX_SNAPPY_EXPANSION: usize = 32;
 /// returns its uncompressed contents. Any damage (a handle beyond the file, a CRC mismatch, an
 /// unknown type byte, bad snappy data) is `Error::Corruption` naming the file offset.
 pub fn read_block(file: &dyn RandomAccessFile, handle: &BlockHandle, verify_checksums: bool) -> Result<Vec<u8>> {
-    read_block_in(file, handle, verify_checksums, false)
+    read_block_into(file, handle, verify_checksums, false, Vec::new())
 }
 
-/// `read_block`; with `memory_only`, a block whose bytes the OS does not hold in memory fails
-/// with `Error::Incomplete` instead of waiting on the disk.
-pub fn read_block_in(
+thread_local! {
+    /// The bytes of a compressed block as read, before decompression; kept per thread so that a
+    /// point get does not allocate it.
+    static RAW: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `read_block`, returning the contents in `out`'s memory (a buffer the block cache gave back)
+/// when it is large enough, so that neither an allocation nor zeroing is paid. With
+/// `memory_only`, a block whose bytes the OS does not hold in memory fails with
+/// `Error::Incomplete` instead of waiting on the disk.
+pub fn read_block_into(
     file: &dyn RandomAccessFile,
     handle: &BlockHandle,
     verify_checksums: bool,
     memory_only: bool,
+    out: Vec<u8>,
 ) -> Result<Vec<u8>> {
     let at = handle.offset;
     let bad = |what: &str| Error::corruption(format!("block at offset {at} (size {}): {what}", handle.size));
@@ -171,34 +180,72 @@ pub fn read_block_in(
     if end.is_none_or(|e| e > file.size()) {
         return Err(bad("extends beyond the end of the file"));
     }
+    RAW.with_borrow_mut(|raw| {
+        let result = read_with(file, handle, verify_checksums, memory_only, raw, out);
+        // A huge block (one large value) must not stay pinned to the thread.
+        if raw.capacity() > KEEP_RAW {
+            *raw = Vec::new();
+        }
+        result
+    })
+}
+
+/// Read buffers larger than this are freed after use rather than kept for the next read.
+const KEEP_RAW: usize = 256 * 1024;
+
+fn read_with(
+    file: &dyn RandomAccessFile,
+    handle: &BlockHandle,
+    verify_checksums: bool,
+    memory_only: bool,
+    raw: &mut Vec<u8>,
+    mut out: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let at = handle.offset;
+    let bad = |what: &str| Error::corruption(format!("block at offset {at} (size {}): {what}", handle.size));
     let n = usize::try_from(handle.size).map_err(|_| bad("too large"))?;
-    let mut buf = if memory_only {
-        file.read_at_nowait(at, n + BLOCK_TRAILER_SIZE)?.ok_or(Error::Incomplete)?
-    } else {
-        file.read_at(at, n + BLOCK_TRAILER_SIZE)?
-    };
-    if buf.len() != n + BLOCK_TRAILER_SIZE {
-        return Err(bad("truncated block read"));
-    }
-    let kind = buf.get(n).copied().unwrap_or(u8::MAX);
-    if verify_checksums {
-        let stored = buf.get(n + 1..).and_then(decode_fixed32).map(crc::unmask);
-        let actual = buf.get(..n + 1).map(crc::value);
-        if stored.is_none() || stored != actual {
-            return Err(bad("block checksum mismatch"));
-        }
-    }
-    buf.truncate(n);
-    match kind {
-        NO_COMPRESSION => Ok(buf),
-        SNAPPY_COMPRESSION => {
-            let len = snap::raw::decompress_len(&buf).map_err(|_| bad("corrupted compressed block contents"))?;
-            if len > buf.len().saturating_mul(MAX_SNAPPY_EXPANSION) {
-                return Err(bad("corrupted compressed block contents"));
+    {
+        if memory_only {
+            if !file.read_into_nowait(at, n + BLOCK_TRAILER_SIZE, raw)? {
+                return Err(Error::Incomplete);
             }
-            snap::raw::Decoder::new().decompress_vec(&buf).map_err(|_| bad("corrupted compressed block contents"))
+        } else {
+            file.read_into(at, n + BLOCK_TRAILER_SIZE, raw)?;
         }
-        _ => Err(bad("bad block type")),
+        if raw.len() != n + BLOCK_TRAILER_SIZE {
+            return Err(bad("truncated block read"));
+        }
+        let kind = raw.get(n).copied().unwrap_or(u8::MAX);
+        if verify_checksums {
+            let stored = raw.get(n + 1..).and_then(decode_fixed32).map(crc::unmask);
+            let actual = raw.get(..n + 1).map(crc::value);
+            if stored.is_none() || stored != actual {
+                return Err(bad("block checksum mismatch"));
+            }
+        }
+        let contents = raw.get(..n).unwrap_or_default();
+        match kind {
+            NO_COMPRESSION => {
+                // The read buffer becomes the block; `out`'s memory serves the next read.
+                std::mem::swap(raw, &mut out);
+                out.truncate(n);
+                Ok(out)
+            }
+            SNAPPY_COMPRESSION => {
+                let len =
+                    snap::raw::decompress_len(contents).map_err(|_| bad("corrupted compressed block contents"))?;
+                if len > contents.len().saturating_mul(MAX_SNAPPY_EXPANSION) {
+                    return Err(bad("corrupted compressed block contents"));
+                }
+                set_len_reusing(&mut out, len);
+                let written = snap::raw::Decoder::new()
+                    .decompress(contents, &mut out)
+                    .map_err(|_| bad("corrupted compressed block contents"))?;
+                out.truncate(written);
+                Ok(out)
+            }
+            _ => Err(bad("bad block type")),
+        }
     }
 }
 

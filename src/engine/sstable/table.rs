@@ -17,7 +17,7 @@ use crate::engine::sstable::block::{bytewise, Block, BlockIter};
 use crate::engine::sstable::bloom::BloomFilterPolicy;
 use crate::engine::sstable::cache::BlockCache;
 use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockReader};
-use crate::engine::sstable::format::{read_block, read_block_in, read_footer, BlockHandle};
+use crate::engine::sstable::format::{read_block, read_block_into, read_footer, BlockHandle};
 
 /// An open table, shared by reads on any thread.
 pub struct Table {
@@ -112,7 +112,8 @@ impl Table {
         if let Some(block) = self.cache.as_ref().and_then(|c| c.get(self.cache_id, handle.offset)) {
             return Ok(block);
         }
-        let data = match read_block_in(&*self.file, &handle, self.verify_checksums, memory_only) {
+        let buffer = self.cache.as_ref().map(|c| c.take_buffer(self.cache_id, handle.offset)).unwrap_or_default();
+        let data = match read_block_into(&*self.file, &handle, self.verify_checksums, memory_only, buffer) {
             Err(Error::Incomplete) => return Err(Error::Incomplete),
             other => other.map_err(&ctx)?,
         };
