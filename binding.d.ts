@@ -32,6 +32,15 @@ export declare class NativeDb {
    * would wait on the disk (then ask `getAsync`).
    */
   getInto(key: Bytes, fillCache: boolean, memoryOnly: boolean): number
+  /**
+   * Reads `count` keys, memory only, sharing the work with helper threads (`crew.rs`). The
+   * keys are back to back in `keys`, with lengths in `lengths`. Answers go into the scratch
+   * Buffer: first `count` little-endian i32s, then the values back to back. For key `i`, the
+   * i-th number is the length of its value, which follows the previous values; or -1 missing,
+   * -2 too big for what is left of the scratch Buffer (ask `get`), -3 needs the disk (ask
+   * `getAsync`), -4 failed (ask `get`, which reports the error).
+   */
+  getBatch(keys: Uint8Array, lengths: Uint32Array, count: number, fillCache: boolean): void
   /** The values of `keys`, with `undefined` for missing ones, all read at one point in time. */
   getMany(keys: Array<Bytes>, utf8: boolean, fillCache: boolean, snapshot?: NativeSnapshot | undefined | null): Array<string | Buffer | undefined>
   /** Whether `key` has a value. */

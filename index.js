@@ -7,6 +7,7 @@
 const { AbstractLevel, AbstractSublevel } = require('abstract-level')
 const { NativeDb } = require('./binding.js')
 const { WriteBatch } = require('./lib/write-batch.js')
+const { KeyList } = require('./lib/packed-bytes.js')
 const { Iterator, KeyIterator, ValueIterator } = require('./lib/iterator.js')
 const { ChainedBatch } = require('./lib/chained-batch.js')
 const { Snapshot, nativeSnapshot } = require('./lib/snapshot.js')
@@ -19,10 +20,16 @@ const kNative = Symbol('native')
 const kPending = Symbol('pending')
 const kCoalesced = Symbol('coalesced')
 const kSpare = Symbol('spare')
+const kReads = Symbol('reads')
+const kSpareKeys = Symbol('spareKeys')
 
 // Values up to this size are read through it (see _getSync); one per thread, shared by every
 // database, as JavaScript runs one call at a time.
 const scratch = Buffer.allocUnsafeSlow(64 * 1024)
+// getBatch's answers open the scratch Buffer: one i32 per key.
+const scratchInts = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length >> 2)
+// Reads gathered in one tick go to native code together, at most this many per call.
+const MAX_READ_BATCH = 256
 
 // What #read returns for a memory-only read that needs the disk.
 const COLD = Symbol('cold')
@@ -31,6 +38,14 @@ const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
   'maxOpenFiles', 'blockRestartInterval', 'maxFileSize'
 ]
+
+// A Buffer of its own holding `length` bytes of the scratch Buffer from `at` (Node's pooled
+// allocator makes this far cheaper than a Buffer made by native code).
+function copyOut (at, length) {
+  const value = Buffer.allocUnsafe(length)
+  scratch.copy(value, 0, at, at + length)
+  return value
+}
 
 function requireLocation (location) {
   if (typeof location !== 'string' || location === '') {
@@ -63,6 +78,8 @@ class TodbCore extends AbstractLevel {
     this[kPending] = new Set()
     this[kCoalesced] = null
     this[kSpare] = null
+    this[kReads] = null
+    this[kSpareKeys] = null
   }
 
   get location () {
@@ -84,6 +101,7 @@ class TodbCore extends AbstractLevel {
   // `owned`: the batch is the database's own and may be reused once written; a chained batch's
   // belongs to it (its close() clears it).
   #write (batch, options, owned) {
+    this.#flushReads()
     this.#flushWrites()
     const sync = !!(options && options.sync)
     let result
@@ -105,6 +123,8 @@ class TodbCore extends AbstractLevel {
   // read or another write needs it applied). Each still settles only after that append, so the
   // durability contract holds; 64 writes in flight cost one append instead of 64.
   #pendingBatch () {
+    // Gets made before this write must not see it (and they see the writes made before them).
+    this.#flushReads()
     if (this[kCoalesced] === null) {
       const group = { batch: this.#spareBatch(), resolve: null, reject: null, promise: null }
       group.promise = new Promise((resolve, reject) => { group.resolve = resolve; group.reject = reject })
@@ -154,6 +174,7 @@ class TodbCore extends AbstractLevel {
   }
 
   async _close () {
+    this.#flushReads()
     this.#flushWrites()
     while (this[kPending].size > 0) {
       await Promise.allSettled([...this[kPending]])
@@ -161,13 +182,75 @@ class TodbCore extends AbstractLevel {
     return this[kNative].close()
   }
 
-  // Not async: returns the value, or a promise of it when the read needs the disk. It reads
-  // memory only (memtables, cached blocks, table pages the OS holds) on this thread; a read that
-  // would wait on the disk goes to the pool instead, so the event loop never waits on it.
+  // Not async. Gets made in one tick are gathered and answered together when the tick's
+  // microtasks run (or sooner, when a write needs them done first), in one native call that
+  // shares the work with helper threads (src/binding/crew.rs). Each reads memory only
+  // (memtables, cached blocks, table pages the OS holds); a read that would wait on the disk goes
+  // to the pool instead, so the event loop never waits on it.
   _get (key, options) {
+    if (options.snapshot != null || options.fillCache === false) return this.#getOne(key, options)
+    let reads = this[kReads]
+    if (reads === null) {
+      reads = { keys: this[kSpareKeys] || new KeyList(), waiters: [] }
+      this[kSpareKeys] = null
+      this[kReads] = reads
+      queueMicrotask(() => this.#flushReads())
+    }
+    reads.keys.add(key)
+    const promise = new Promise((resolve, reject) => reads.waiters.push({ key, options, resolve, reject }))
+    if (reads.keys.count >= MAX_READ_BATCH) this.#flushReads()
+    return promise
+  }
+
+  #getOne (key, options) {
     const value = this.#read(key, options, true)
     if (value !== COLD) return pace(value)
     return this.#track(this[kNative].getAsync(plainBytes(key), options.valueEncoding === 'utf8', options.fillCache !== false, nativeSnapshot(options)))
+  }
+
+  // Answers the gathered gets. Values are taken out of the scratch Buffer before any get that
+  // needs another call (too big, on the disk, or failed) reuses it.
+  #flushReads () {
+    const reads = this[kReads]
+    if (reads === null) return
+    this[kReads] = null
+    const { keys, waiters } = reads
+    const later = []
+    try {
+      if (waiters.length === 1) {
+        later.push(waiters[0])
+      } else {
+        this.#flushWrites()
+        keys.seal()
+        this[kNative].getBatch(keys.data, keys.layout, keys.count, true)
+        let at = waiters.length * 4
+        for (let i = 0; i < waiters.length; i++) {
+          const status = scratchInts[i]
+          const waiter = waiters[i]
+          if (status >= 0) {
+            waiter.resolve(waiter.options.valueEncoding === 'utf8' ? scratch.toString('utf8', at, at + status) : copyOut(at, status))
+            at += status
+          } else if (status === -1) {
+            waiter.resolve(undefined)
+          } else {
+            later.push(waiter)
+          }
+        }
+      }
+    } catch (err) {
+      for (const waiter of waiters) waiter.reject(err)
+      return
+    } finally {
+      keys.clear()
+      this[kSpareKeys] = keys
+    }
+    for (const waiter of later) {
+      try {
+        waiter.resolve(this.#getOne(waiter.key, waiter.options))
+      } catch (err) {
+        waiter.reject(err)
+      }
+    }
   }
 
   // getSync() must answer here and now: it may wait on the disk, as classic-level's does.
@@ -184,11 +267,7 @@ class TodbCore extends AbstractLevel {
       const length = this[kNative].getInto(plainBytes(key), fillCache, memoryOnly)
       if (length === -1) return undefined
       if (length === -3) return COLD
-      if (length >= 0) {
-        const value = Buffer.allocUnsafe(length)
-        scratch.copy(value, 0, 0, length)
-        return value
-      }
+      if (length >= 0) return copyOut(0, length)
     }
     const value = this[kNative].get(plainBytes(key), options.valueEncoding === 'utf8', fillCache, nativeSnapshot(options), memoryOnly)
     return value === null ? COLD : value
@@ -237,6 +316,7 @@ class TodbCore extends AbstractLevel {
   }
 
   async _clear (options) {
+    this.#flushReads()
     this.#flushWrites()
     const [lower, lowerInclusive, upper, upperInclusive] = nativeRange(options)
     const limit = Number.isInteger(options.limit) && options.limit >= 0 ? options.limit : -1

@@ -9,6 +9,7 @@ use napi_derive::napi;
 
 use crate::binding::batch::decode;
 use crate::binding::convert::{Bytes, MaybeOut, Out, OutList};
+use crate::binding::crew::ReadJob;
 use crate::binding::error::{coded, to_js, Code, NOT_OPEN};
 use crate::binding::iterator::{bounds, NativeIterator};
 use crate::binding::options::OpenOptions;
@@ -142,6 +143,46 @@ impl NativeDb {
             }
             None => Ok(-2),
         }
+    }
+
+    /// Reads `count` keys, memory only, sharing the work with helper threads (`crew.rs`). The
+    /// keys are back to back in `keys`, with lengths in `lengths`. Answers go into the scratch
+    /// Buffer: first `count` little-endian i32s, then the values back to back. For key `i`, the
+    /// i-th number is the length of its value, which follows the previous values; or -1 missing,
+    /// -2 too big for what is left of the scratch Buffer (ask `get`), -3 needs the disk (ask
+    /// `getAsync`), -4 failed (ask `get`, which reports the error).
+    #[napi]
+    pub fn get_batch(&self, keys: &[u8], lengths: &[u32], count: u32, fill_cache: bool) -> napi::Result<(), Code> {
+        let db = self.db()?;
+        let lengths = prefix(lengths, count)?;
+        let options = ReadOptions { snapshot: None, fill_cache, memory_only: true };
+        let job = ReadJob::new(db, options, keys, lengths)
+            .ok_or_else(|| to_js(Error::InvalidArgument("key lengths run past the keys".into())))?;
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        let scratch: &mut [u8] = scratch.as_mut().map_or(&mut [], |s| &mut s[..]);
+        let mut used = lengths.len() * 4;
+        if scratch.len() < used {
+            return Err(to_js(Error::InvalidArgument("too many keys for the scratch Buffer".into())));
+        }
+        job.run(|i, result| {
+            let status = match result {
+                Ok(Some(value)) => match scratch.get_mut(used..used + value.len()) {
+                    Some(dst) => {
+                        dst.copy_from_slice(value);
+                        used += value.len();
+                        value.len() as i32
+                    }
+                    None => -2,
+                },
+                Ok(None) => -1,
+                Err(Error::Incomplete) => -3,
+                Err(_) => -4,
+            };
+            if let Some(slot) = scratch.get_mut(i * 4..i * 4 + 4) {
+                slot.copy_from_slice(&status.to_le_bytes());
+            }
+        });
+        Ok(())
     }
 
     /// The values of `keys`, with `undefined` for missing ones, all read at one point in time.

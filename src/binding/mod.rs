@@ -8,6 +8,7 @@
 
 mod batch;
 mod convert;
+mod crew;
 mod db;
 mod error;
 mod iterator;

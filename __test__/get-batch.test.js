@@ -1,0 +1,77 @@
+'use strict'
+
+// Gets made in one tick are answered together by one native call that helper threads share
+// (index.js #flushReads, src/binding/crew.rs). Each must still get its own key's value, in its
+// own encoding, whatever else the batch holds: missing keys, values too big for the scratch
+// Buffer, more gets than one call takes, and writes made before or after it in the same tick.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+
+const { Todb } = require('..')
+const { tmpDir, rmDir } = require('./helpers/util.js')
+
+let root
+let db
+const key = (i) => `k${String(i).padStart(6, '0')}`
+const value = (i) => `value of ${i} `.repeat(1 + (i % 7))
+const N = 5000
+
+before(async () => {
+  root = tmpDir()
+  db = new Todb(`${root}/db`, { writeBufferSize: 64 * 1024 })
+  await db.open()
+  for (let b = 0; b < N; b += 500) {
+    const ops = []
+    for (let i = b; i < b + 500; i++) ops.push({ type: 'put', key: key(i), value: value(i) })
+    await db.batch(ops)
+  }
+  // Most entries now sit in tables on disk, some in the memtable.
+  await db.compactRange(key(0), key(N))
+  await db.put(key(N + 1), value(N + 1))
+})
+
+after(async () => {
+  await db.close()
+  rmDir(root)
+})
+
+test('a tick of gets: each answer is its own key, present or missing, in its own encoding', async () => {
+  const wanted = []
+  for (let i = 0; i < 1000; i++) wanted.push((i * 7919) % (N + 2))
+  const answers = await Promise.all(wanted.map((i, n) => db.get(key(i), { valueEncoding: n % 3 === 0 ? 'buffer' : 'utf8' })))
+  wanted.forEach((i, n) => {
+    const expected = i === N ? undefined : value(i)
+    const got = answers[n]
+    if (expected === undefined) assert.equal(got, undefined, `key ${i} is missing`)
+    else if (n % 3 === 0) assert.ok(Buffer.isBuffer(got) && got.toString() === expected, `key ${i} as a Buffer`)
+    else assert.equal(got, expected, `key ${i} as a string`)
+  })
+})
+
+test('values too big for the scratch Buffer, between small ones, are read one by one', async () => {
+  const big = (c) => c.repeat(50 * 1024)
+  await db.batch([{ type: 'put', key: 'big1', value: big('a') }, { type: 'put', key: 'big2', value: big('b') }])
+  const answers = await Promise.all(['big1', key(1), 'big2', key(2), 'big1'].map((k) => db.get(k)))
+  assert.deepEqual(answers, [big('a'), value(1), big('b'), value(2), big('a')])
+})
+
+test('a get sees the writes made before it in the same tick, and not those made after', async () => {
+  const before = db.get('order')
+  const put = db.put('order', 'new')
+  const afterPut = db.get('order')
+  const del = db.del('order')
+  const afterDel = db.get('order')
+  assert.deepEqual(await Promise.all([before, put, afterPut, del, afterDel]), [undefined, undefined, 'new', undefined, undefined])
+})
+
+test('gets on a closed database fail with LEVEL_DATABASE_NOT_OPEN, as a group', async () => {
+  const other = new Todb(`${root}/closing`)
+  await other.open()
+  await other.put('a', '1')
+  const pending = [other.get('a'), other.get('b')]
+  const closing = other.close()
+  assert.deepEqual(await Promise.all(pending), ['1', undefined], 'gets made before close() are answered')
+  await closing
+  await assert.rejects(other.get('a'), { code: 'LEVEL_DATABASE_NOT_OPEN' })
+})
