@@ -22,6 +22,7 @@ const kCoalesced = Symbol('coalesced')
 const kSpare = Symbol('spare')
 const kReads = Symbol('reads')
 const kSpareKeys = Symbol('spareKeys')
+const kReadsInFlight = Symbol('readsInFlight')
 
 // Values up to this size are read through it (see _getSync); one per thread, shared by every
 // database, as JavaScript runs one call at a time.
@@ -30,6 +31,8 @@ const scratch = Buffer.allocUnsafeSlow(64 * 1024)
 const scratchInts = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length >> 2)
 // Reads gathered in one tick go to native code together, at most this many per call.
 const MAX_READ_BATCH = 256
+// Microtask passes without a new get after which gathered gets are answered (see #gatherReads).
+const QUIET_PASSES = 2
 
 // What #read returns for a memory-only read that needs the disk.
 const COLD = Symbol('cold')
@@ -80,6 +83,8 @@ class TodbCore extends AbstractLevel {
     this[kSpare] = null
     this[kReads] = null
     this[kSpareKeys] = null
+    // Gathered gets not yet settled, including those sent on to the pool.
+    this[kReadsInFlight] = 0
   }
 
   get location () {
@@ -191,15 +196,35 @@ class TodbCore extends AbstractLevel {
     if (options.snapshot != null || options.fillCache === false) return this.#getOne(key, options)
     let reads = this[kReads]
     if (reads === null) {
-      reads = { keys: this[kSpareKeys] || new KeyList(), waiters: [] }
+      reads = { keys: this[kSpareKeys] || new KeyList(), waiters: [], seen: 0, quiet: 0 }
       this[kSpareKeys] = null
       this[kReads] = reads
-      queueMicrotask(() => this.#flushReads())
+      queueMicrotask(() => this.#gatherReads(reads))
     }
     reads.keys.add(key)
+    this[kReadsInFlight]++
     const promise = new Promise((resolve, reject) => reads.waiters.push({ key, options, resolve, reject }))
     if (reads.keys.count >= MAX_READ_BATCH) this.#flushReads()
     return promise
+  }
+
+  // Waits at the back of the microtask queue until a few passes bring no new get, then answers.
+  // Callers awaiting gets in a loop reach their next get a few microtasks after the previous one
+  // settles. A caller whose get went to the pool comes back in a task of its own, and answering
+  // it alone would keep it out of step with the others for good (it would loop alone until it
+  // yields); so while other gets are in flight elsewhere, the gathered ones wait for the end of
+  // this turn of the event loop (setImmediate), where the callers whose gets settled meanwhile
+  // join them.
+  #gatherReads (reads) {
+    if (this[kReads] !== reads) return
+    if (reads.keys.count !== reads.seen) {
+      reads.seen = reads.keys.count
+      reads.quiet = 0
+    } else if (++reads.quiet >= QUIET_PASSES) {
+      if (this[kReadsInFlight] === reads.keys.count) return this.#flushReads()
+      return setImmediate(() => { if (this[kReads] === reads) this.#flushReads() })
+    }
+    queueMicrotask(() => this.#gatherReads(reads))
   }
 
   #getOne (key, options) {
@@ -228,9 +253,11 @@ class TodbCore extends AbstractLevel {
           const status = scratchInts[i]
           const waiter = waiters[i]
           if (status >= 0) {
+            this[kReadsInFlight]--
             waiter.resolve(waiter.options.valueEncoding === 'utf8' ? scratch.toString('utf8', at, at + status) : copyOut(at, status))
             at += status
           } else if (status === -1) {
+            this[kReadsInFlight]--
             waiter.resolve(undefined)
           } else {
             later.push(waiter)
@@ -238,16 +265,22 @@ class TodbCore extends AbstractLevel {
         }
       }
     } catch (err) {
+      this[kReadsInFlight] -= waiters.length
       for (const waiter of waiters) waiter.reject(err)
       return
     } finally {
       keys.clear()
       this[kSpareKeys] = keys
     }
+    const settled = () => { this[kReadsInFlight]-- }
     for (const waiter of later) {
       try {
-        waiter.resolve(this.#getOne(waiter.key, waiter.options))
+        const value = this.#getOne(waiter.key, waiter.options)
+        if (value instanceof Promise) value.then(settled, settled)
+        else settled()
+        waiter.resolve(value)
       } catch (err) {
+        settled()
         waiter.reject(err)
       }
     }
