@@ -50,6 +50,19 @@ function copyOut (at, length) {
   return value
 }
 
+// Writes `batch` on this thread; false, with nothing written, when the write would wait for the
+// background worker (then use writeOnPool). Native code copies the batch: it may be reused after.
+function writeHere (native, batch) {
+  batch.seal()
+  return native.write(batch.data, batch.size, batch.layout, batch.layoutSize)
+}
+
+// Writes `batch` on the pool, waiting for room and, with `sync`, for an fsync.
+function writeOnPool (native, batch, sync) {
+  batch.seal()
+  return native.writeAsync(batch.data, batch.size, batch.layout, batch.layoutSize, sync)
+}
+
 function requireLocation (location) {
   if (typeof location !== 'string' || location === '') {
     throw new TypeError("The first argument 'location' must be a non-empty string")
@@ -111,10 +124,8 @@ class TodbCore extends AbstractLevel {
     const sync = !!(options && options.sync)
     let result
     try {
-      batch.seal()
-      const native = this[kNative]
-      const written = !sync && native.write(batch.data, batch.size, batch.layout, batch.layoutSize)
-      result = written ? pace() : this.#track(native.writeAsync(batch.data, batch.size, batch.layout, batch.layoutSize, sync))
+      const written = !sync && writeHere(this[kNative], batch)
+      result = written ? pace() : this.#track(writeOnPool(this[kNative], batch, sync))
     } finally {
       // Native code copied the batch (or refused it): it can be emptied and reused.
       batch.clear()
@@ -153,10 +164,8 @@ class TodbCore extends AbstractLevel {
     this[kCoalesced] = null
     const batch = group.batch
     try {
-      batch.seal()
-      const native = this[kNative]
-      const written = native.write(batch.data, batch.size, batch.layout, batch.layoutSize)
-      if (!written) this.#track(native.writeAsync(batch.data, batch.size, batch.layout, batch.layoutSize, false)).then(group.resolve, group.reject)
+      const written = writeHere(this[kNative], batch)
+      if (!written) this.#track(writeOnPool(this[kNative], batch, false)).then(group.resolve, group.reject)
       if (written) {
         const paced = pace()
         if (paced === undefined) group.resolve()

@@ -172,14 +172,6 @@ pub fn read_block_into(
     memory_only: bool,
     out: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    let at = handle.offset;
-    let bad = |what: &str| Error::corruption(format!("block at offset {at} (size {}): {what}", handle.size));
-    let total = handle.size.checked_add(BLOCK_TRAILER_SIZE as u64);
-    let end = total.and_then(|t| t.checked_add(at));
-    // Checked before reading so that a damaged handle cannot make us allocate its claimed size.
-    if end.is_none_or(|e| e > file.size()) {
-        return Err(bad("extends beyond the end of the file"));
-    }
     RAW.with_borrow_mut(|raw| {
         let result = read_with(file, handle, verify_checksums, memory_only, raw, out);
         // A huge block (one large value) must not stay pinned to the thread.
@@ -203,49 +195,52 @@ fn read_with(
 ) -> Result<Vec<u8>> {
     let at = handle.offset;
     let bad = |what: &str| Error::corruption(format!("block at offset {at} (size {}): {what}", handle.size));
+    let total = handle.size.checked_add(BLOCK_TRAILER_SIZE as u64);
+    let end = total.and_then(|t| t.checked_add(at));
+    // Checked before reading so that a damaged handle cannot make us allocate its claimed size.
+    if end.is_none_or(|e| e > file.size()) {
+        return Err(bad("extends beyond the end of the file"));
+    }
     let n = usize::try_from(handle.size).map_err(|_| bad("too large"))?;
-    {
-        if memory_only {
-            if !file.read_into_nowait(at, n + BLOCK_TRAILER_SIZE, raw)? {
-                return Err(Error::Incomplete);
-            }
-        } else {
-            file.read_into(at, n + BLOCK_TRAILER_SIZE, raw)?;
+    if memory_only {
+        if !file.read_into_nowait(at, n + BLOCK_TRAILER_SIZE, raw)? {
+            return Err(Error::Incomplete);
         }
-        if raw.len() != n + BLOCK_TRAILER_SIZE {
-            return Err(bad("truncated block read"));
+    } else {
+        file.read_into(at, n + BLOCK_TRAILER_SIZE, raw)?;
+    }
+    if raw.len() != n + BLOCK_TRAILER_SIZE {
+        return Err(bad("truncated block read"));
+    }
+    let kind = raw.get(n).copied().unwrap_or(u8::MAX);
+    if verify_checksums {
+        let stored = raw.get(n + 1..).and_then(decode_fixed32).map(crc::unmask);
+        let actual = raw.get(..n + 1).map(crc::value);
+        if stored.is_none() || stored != actual {
+            return Err(bad("block checksum mismatch"));
         }
-        let kind = raw.get(n).copied().unwrap_or(u8::MAX);
-        if verify_checksums {
-            let stored = raw.get(n + 1..).and_then(decode_fixed32).map(crc::unmask);
-            let actual = raw.get(..n + 1).map(crc::value);
-            if stored.is_none() || stored != actual {
-                return Err(bad("block checksum mismatch"));
-            }
+    }
+    let contents = raw.get(..n).unwrap_or_default();
+    match kind {
+        NO_COMPRESSION => {
+            // The read buffer becomes the block; `out`'s memory serves the next read.
+            std::mem::swap(raw, &mut out);
+            out.truncate(n);
+            Ok(out)
         }
-        let contents = raw.get(..n).unwrap_or_default();
-        match kind {
-            NO_COMPRESSION => {
-                // The read buffer becomes the block; `out`'s memory serves the next read.
-                std::mem::swap(raw, &mut out);
-                out.truncate(n);
-                Ok(out)
+        SNAPPY_COMPRESSION => {
+            let len = snap::raw::decompress_len(contents).map_err(|_| bad("corrupted compressed block contents"))?;
+            if len > contents.len().saturating_mul(MAX_SNAPPY_EXPANSION) {
+                return Err(bad("corrupted compressed block contents"));
             }
-            SNAPPY_COMPRESSION => {
-                let len =
-                    snap::raw::decompress_len(contents).map_err(|_| bad("corrupted compressed block contents"))?;
-                if len > contents.len().saturating_mul(MAX_SNAPPY_EXPANSION) {
-                    return Err(bad("corrupted compressed block contents"));
-                }
-                set_len_reusing(&mut out, len);
-                let written = snap::raw::Decoder::new()
-                    .decompress(contents, &mut out)
-                    .map_err(|_| bad("corrupted compressed block contents"))?;
-                out.truncate(written);
-                Ok(out)
-            }
-            _ => Err(bad("bad block type")),
+            set_len_reusing(&mut out, len);
+            let written = snap::raw::Decoder::new()
+                .decompress(contents, &mut out)
+                .map_err(|_| bad("corrupted compressed block contents"))?;
+            out.truncate(written);
+            Ok(out)
         }
+        _ => Err(bad("bad block type")),
     }
 }
 
