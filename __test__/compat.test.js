@@ -116,3 +116,30 @@ test('todb and classic-level processes exclude each other on one directory', asy
   assert.equal(openInChild(dir, require.resolve('..'), 'Todb'), 'LEVEL_LOCKED')
   await classic.close()
 })
+
+// Sync writes land in zero-filled space that todb writes ahead of them in the log (so that an
+// fdatasync need not commit a new file size). LevelDB must read such a log as todb leaves it.
+test('classic-level reads a log that sync writes preallocated', async () => {
+  const dir = path.join(root, 'prealloc')
+  const model = new Map()
+  const db = new Todb(dir, options)
+  for (let i = 0; i < 700; i++) {
+    const key = Buffer.from(`s-${String(i).padStart(5, '0')}`)
+    const value = Buffer.alloc(i % 50 === 0 ? 40000 : 90, i & 0xff)
+    await db.put(key, value, { sync: true })
+    model.set(hex(key), hex(value))
+  }
+  await db.close()
+
+  const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log'))
+  const tails = logs.map((f) => fs.readFileSync(path.join(dir, f))).filter((b) => b.length > 4096 && b.subarray(-4096).every((x) => x === 0))
+  assert.ok(tails.length > 0, `a log with a zero-filled tail: ${logs}`)
+
+  const classic = new ClassicLevel(dir, options)
+  await assertSame(classic, model, 'classic-level reads the preallocated log')
+  await writeRound(classic, model, 7, 500)
+  await classic.close()
+  const again = new Todb(dir, options)
+  await assertSame(again, model, 'todb reads it back')
+  await again.close()
+})

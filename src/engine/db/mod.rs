@@ -281,6 +281,9 @@ impl Db {
             self.inner.make_room(&mut state, false)?;
             let first = self.last_sequence() + 1;
             batch.set_sequence(first);
+            if options.sync {
+                state.log.prepare_for_sync(batch.data().len());
+            }
             if let Err(e) = state.log.add_record(batch.data()) {
                 // The log's tail is now indeterminate: whether the record survives a restart is
                 // unknown, so no later write may be acknowledged on top of it.

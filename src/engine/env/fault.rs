@@ -166,6 +166,10 @@ impl WritableFile for FaultWritable {
         self.inner.append(data)
     }
 
+    fn preallocate(&self, offset: u64, len: u64) -> Result<()> {
+        self.inner.preallocate(offset, len)
+    }
+
     fn sync(&self) -> Result<()> {
         self.fs.check(FaultKind::Sync, "sync", &self.path)?;
         self.inner.sync()?;

@@ -28,6 +28,15 @@ pub trait WritableFile: Send + Sync {
     fn append(&self, data: &[u8]) -> Result<()>;
     /// Makes every completed append durable.
     fn sync(&self) -> Result<()>;
+    /// Makes `[offset, offset + len)` exist as zero bytes without moving where `append` writes.
+    ///
+    /// A hint for files that are synced often: an append that overwrites space the file already
+    /// has lets the next data sync skip the file-size update (a journal commit on ext4, about a
+    /// quarter of a small fdatasync). Readers of such files must treat a zero-filled tail as the
+    /// end. The range is beyond every completed append; the caller serialises this with appends.
+    fn preallocate(&self, _offset: u64, _len: u64) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A file read at arbitrary offsets, shared between threads: a table.

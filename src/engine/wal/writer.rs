@@ -17,12 +17,17 @@ pub struct LogWriter {
     file: Arc<dyn WritableFile>,
     block_offset: usize,
     size: u64,
+    /// The file holds zeros (or records) up to here; see `prepare_for_sync`.
+    zeroed_to: u64,
 }
+
+/// How far ahead of the records a log that is synced gets zero-filled, at a time.
+const PREALLOCATE_STEP: u64 = 1 << 20;
 
 impl LogWriter {
     /// A writer at the start of an empty file.
     pub fn new(file: Arc<dyn WritableFile>) -> LogWriter {
-        LogWriter { file, block_offset: 0, size: 0 }
+        LogWriter { file, block_offset: 0, size: 0, zeroed_to: 0 }
     }
 
     /// The file being written, for syncing outside the writer's lock.
@@ -33,6 +38,25 @@ impl LogWriter {
     /// Bytes appended so far.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// Called before appending a record of `len` bytes that will be synced: makes sure the record
+    /// lands in zero-filled space the file already has, so that its sync need not commit a new
+    /// file size. Logs that are never synced are never preallocated (it would double their
+    /// writes). Readers drop the zero tail this leaves, as LevelDB's do.
+    pub fn prepare_for_sync(&mut self, len: usize) {
+        // A generous bound on the record with its fragment headers and block padding.
+        let needed = self.size + (len + HEADER_SIZE * (len / BLOCK_SIZE + 2) + HEADER_SIZE) as u64;
+        if needed <= self.zeroed_to {
+            return;
+        }
+        let from = self.zeroed_to.max(self.size);
+        let to = needed + PREALLOCATE_STEP;
+        // NOTE: failure is harmless: whatever zeros landed are a tail readers drop, and a real
+        // disk fault surfaces on the append that follows.
+        if self.file.preallocate(from, to - from).is_ok() {
+            self.zeroed_to = to;
+        }
     }
 
     /// Appends one logical record. On error the file's tail is indeterminate and the caller must
