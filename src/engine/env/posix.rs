@@ -36,7 +36,7 @@ impl WritableFile for PosixWritable {
     /// Writes real zeros: `fallocate` would leave unwritten extents, and converting those on the
     /// first write costs the same journal commit that preallocating is meant to save.
     fn preallocate(&self, offset: u64, len: u64) -> Result<()> {
-        const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+        static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
         let end = offset.saturating_add(len);
         let mut at = offset;
         while at < end {
