@@ -24,5 +24,5 @@ pub use bloom::{BloomFilterPolicy, BLOOM_POLICY_NAME};
 pub use cache::BlockCache;
 pub use filter_block::{FilterBlockBuilder, FilterBlockReader};
 pub use format::{read_block, BlockHandle, Footer};
-pub use table::{Table, TableIterator};
+pub use table::{PointRead, Table, TableIterator};
 pub use table_builder::{TableBuilder, TableOptions};

@@ -35,6 +35,22 @@ pub struct Table {
     metaindex_handle: BlockHandle,
 }
 
+/// What a point read found in one table.
+pub enum PointRead {
+    /// The bloom filter ruled the key out; no data block was read.
+    Filtered,
+    /// The data block that could hold the key was read, and does not.
+    Absent,
+    /// The key's newest entry at or before the lookup's sequence.
+    Found(ValueKind, Vec<u8>),
+}
+
+enum PointSeek {
+    Filtered,
+    Absent,
+    At(BlockIter),
+}
+
 /// Names the table in a corruption message so the damaged file can be found.
 fn in_table(file_number: u64) -> impl Fn(Error) -> Error {
     move |e| match e {
@@ -133,29 +149,29 @@ impl Table {
     }
 
     /// A cursor at the first entry whose internal key is `>= ikey` within the one data block that
-    /// could hold `ikey`'s user key; `None` when the bloom filter rules the user key out (no block
-    /// is read) or that block has no such entry. `fill_cache` controls whether a block read from
-    /// the file is added to the cache.
-    fn point_seek(&self, ikey: &[u8], fill_cache: bool, memory_only: bool) -> Result<Option<BlockIter>> {
+    /// could hold `ikey`'s user key; `Filtered` when the bloom filter rules the user key out (no
+    /// block is read), `Absent` when that block has no such entry. `fill_cache` controls whether a
+    /// block read from the file is added to the cache.
+    fn point_seek(&self, ikey: &[u8], fill_cache: bool, memory_only: bool) -> Result<PointSeek> {
         let mut cursor;
         let handle = if let Some(search) = &self.index_search {
             match self.index.restart_entry(search.seek(&self.index, ikey)) {
                 Some((_, handle)) => handle,
-                None => return Ok(None),
+                None => return Ok(PointSeek::Absent),
             }
         } else {
             cursor = self.index.iter(compare_internal);
             cursor.seek(ikey);
             if !cursor.valid() {
                 cursor.status().map_err(in_table(self.file_number))?;
-                return Ok(None);
+                return Ok(PointSeek::Absent);
             }
             cursor.value()
         };
         if let Some(filter) = &self.filter {
             if let Some((decoded, _)) = BlockHandle::decode(handle) {
                 if !filter.key_may_match(decoded.offset, user_key(ikey)) {
-                    return Ok(None);
+                    return Ok(PointSeek::Filtered);
                 }
             }
         }
@@ -163,10 +179,10 @@ impl Table {
         let mut it = block.iter(compare_internal);
         it.seek(ikey);
         if it.valid() {
-            return Ok(Some(it));
+            return Ok(PointSeek::At(it));
         }
         it.status().map_err(in_table(self.file_number))?;
-        Ok(None)
+        Ok(PointSeek::Absent)
     }
 
     /// The first entry whose internal key is `>= ikey` within the one data block that could hold
@@ -175,26 +191,27 @@ impl Table {
     /// which shows the entry found, serves the tests.
     #[cfg(test)]
     pub fn get(&self, ikey: &[u8], fill_cache: bool) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-        Ok(self.point_seek(ikey, fill_cache, false)?.map(|it| (it.key().to_vec(), it.value().to_vec())))
+        Ok(match self.point_seek(ikey, fill_cache, false)? {
+            PointSeek::At(it) => Some((it.key().to_vec(), it.value().to_vec())),
+            PointSeek::Filtered | PointSeek::Absent => None,
+        })
     }
 
-    /// The entry of `ikey`'s user key at or after `ikey`, as `(kind, value)`: `get` with the user
-    /// key checked in place, for point reads.
-    /// With `memory_only`, a block that would be read from the disk fails it with
-    /// `Error::Incomplete`.
-    pub fn get_for_user_key(
-        &self,
-        ikey: &[u8],
-        fill_cache: bool,
-        memory_only: bool,
-    ) -> Result<Option<(ValueKind, Vec<u8>)>> {
-        let Some(it) = self.point_seek(ikey, fill_cache, memory_only)? else { return Ok(None) };
+    /// The entry of `ikey`'s user key at or after `ikey`: `get` with the user key checked in
+    /// place, for point reads. With `memory_only`, a block that would be read from the disk fails
+    /// it with `Error::Incomplete`.
+    pub fn get_for_user_key(&self, ikey: &[u8], fill_cache: bool, memory_only: bool) -> Result<PointRead> {
+        let it = match self.point_seek(ikey, fill_cache, memory_only)? {
+            PointSeek::At(it) => it,
+            PointSeek::Filtered => return Ok(PointRead::Filtered),
+            PointSeek::Absent => return Ok(PointRead::Absent),
+        };
         let parsed = parse_internal_key(it.key())
             .ok_or_else(|| in_table(self.file_number)(Error::corruption("bad internal key")))?;
         if parsed.user_key != user_key(ikey) {
-            return Ok(None);
+            return Ok(PointRead::Absent);
         }
-        Ok(Some((parsed.kind, it.value().to_vec())))
+        Ok(PointRead::Found(parsed.kind, it.value().to_vec()))
     }
 
     /// An iterator over every entry, in internal-key order. Data blocks it reads go into the

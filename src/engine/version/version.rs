@@ -12,6 +12,7 @@ use crate::engine::error::Result;
 use crate::engine::iter::{InternalIterator, LevelIterator};
 use crate::engine::key::{self, compare_internal, SequenceNumber, ValueKind};
 use crate::engine::memtable::Lookup;
+use crate::engine::sstable::PointRead;
 use crate::engine::table_cache::TableCache;
 
 /// The first table a point read consulted in vain, with its level (see [`Version::get`]).
@@ -39,8 +40,10 @@ impl Version {
     }
 
     /// The newest version of `user_key` visible at `seq` held in the tables, and, when more than
-    /// one table had to be read, the first of them with its level: a read that table cost in
-    /// vain, which LevelDB charges against the table's seek budget.
+    /// one table had to read a data block, the first of them with its level: a read that table
+    /// cost in vain, which LevelDB charges against the table's seek budget. Unlike LevelDB, a
+    /// table whose bloom filter ruled the key out is not charged: it cost no read, and charging it
+    /// made plain random reads trigger compactions that save nothing.
     pub fn get(
         &self,
         tables: &TableCache,
@@ -50,8 +53,11 @@ impl Version {
         memory_only: bool,
     ) -> Result<(Lookup, WastedRead)> {
         let target = key::lookup_key(user_key, seq);
-        let mut first_read: Option<(usize, Arc<FileMeta>)> = None;
+        let mut first_read: Option<(usize, &Arc<FileMeta>)> = None;
         let mut reads = 0;
+        let wasted = |reads: usize, first: Option<(usize, &Arc<FileMeta>)>| {
+            first.filter(|_| reads > 1).map(|(level, file)| (level, Arc::clone(file)))
+        };
         for (level, files) in self.files.iter().enumerate() {
             // Level 0: every table whose range holds the key, newest first. Deeper levels: the one
             // table whose range could.
@@ -68,25 +74,25 @@ impl Version {
                 if level == 0 && !contains_user_key(file, user_key) {
                     continue;
                 }
-                reads += 1;
-                if first_read.is_none() {
-                    first_read = Some((level, file.clone()));
-                }
                 let table = match (memory_only, tables.open_table(file.number)) {
                     (_, Some(table)) => table,
                     (true, None) => return Err(crate::engine::error::Error::Incomplete),
                     (false, None) => tables.table(file.number)?,
                 };
-                if let Some((kind, value)) = table.get_for_user_key(&target, fill_cache, memory_only)? {
-                    let found = match kind {
-                        ValueKind::Value => Lookup::Found(value),
-                        ValueKind::Deletion => Lookup::Deleted,
-                    };
-                    return Ok((found, if reads > 1 { first_read } else { None }));
+                let found = match table.get_for_user_key(&target, fill_cache, memory_only)? {
+                    PointRead::Filtered => continue,
+                    PointRead::Absent => None,
+                    PointRead::Found(ValueKind::Value, value) => Some(Lookup::Found(value)),
+                    PointRead::Found(ValueKind::Deletion, _) => Some(Lookup::Deleted),
+                };
+                reads += 1;
+                first_read.get_or_insert((level, file));
+                if let Some(found) = found {
+                    return Ok((found, wasted(reads, first_read)));
                 }
             }
         }
-        Ok((Lookup::Missing, if reads > 1 { first_read } else { None }))
+        Ok((Lookup::Missing, wasted(reads, first_read)))
     }
 
     /// Appends iterators over every table: one per level-0 table, one concatenating iterator per
