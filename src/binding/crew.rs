@@ -29,9 +29,23 @@ pub struct ReadJob {
     keys: Vec<u8>,
     /// Where each key ends in `keys`.
     ends: Vec<usize>,
-    next: AtomicUsize,
-    done: AtomicUsize,
+    /// The cursor and the count of finished items sit on cache lines of their own: every thread
+    /// writes them, and sharing a line with the job's other fields would move it between cores
+    /// on every read of those too.
+    next: Padded<AtomicUsize>,
+    done: Padded<AtomicUsize>,
     results: Vec<OnceLock<engine::Result<Option<Vec<u8>>>>>,
+}
+
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 impl ReadJob {
@@ -45,7 +59,15 @@ impl ReadJob {
         }
         let keys = keys.get(..end)?.to_vec();
         let results = (0..ends.len()).map(|_| OnceLock::new()).collect();
-        Some(ReadJob { db, options, keys, ends, next: AtomicUsize::new(0), done: AtomicUsize::new(0), results })
+        Some(ReadJob {
+            db,
+            options,
+            keys,
+            ends,
+            next: Padded(AtomicUsize::new(0)),
+            done: Padded(AtomicUsize::new(0)),
+            results,
+        })
     }
 
     fn key(&self, i: usize) -> &[u8] {
@@ -53,15 +75,31 @@ impl ReadJob {
         self.keys.get(start..self.ends[i]).unwrap_or_default()
     }
 
-    /// Takes items from the shared cursor until none is left.
+    /// Takes items from the shared cursor until none is left, a few at a time: one claim per
+    /// item cost two writes to lines every thread writes. Claims shrink as the job drains
+    /// (an eighth of what is left) so that no thread is left with a
+    /// long tail while the other waits.
     fn work(&self) {
+        let total = self.results.len();
+        let reader = self.db.point_reader(&self.options);
         loop {
-            let i = self.next.fetch_add(1, Ordering::Relaxed);
-            if i >= self.results.len() {
+            let claimed = self.next.load(Ordering::Relaxed);
+            if claimed >= total {
                 return;
             }
-            let _ = self.results[i].set(self.db.get(self.key(i), &self.options));
-            self.done.fetch_add(1, Ordering::Release);
+            let take = ((total - claimed) / 8).max(1);
+            let Ok(start) = self.next.compare_exchange_weak(claimed, claimed + take, Ordering::Relaxed, Ordering::Relaxed)
+            else {
+                continue;
+            };
+            for i in start..start + take {
+                let result = match &reader {
+                    Ok(reader) => reader.get(self.key(i)),
+                    Err(e) => Err(e.duplicate()),
+                };
+                let _ = self.results[i].set(result);
+            }
+            self.done.fetch_add(take, Ordering::Release);
         }
     }
 

@@ -21,6 +21,7 @@ mod destroy;
 mod fault_tests;
 #[cfg(test)]
 mod power_loss_tests;
+mod reader;
 mod recovery;
 mod table_writer;
 #[cfg(test)]
@@ -37,7 +38,7 @@ use crate::engine::error::{Error, Result};
 use crate::engine::filename::{self, FileKind};
 use crate::engine::iter::{DbIterator, InternalIterator, IterBounds, MergingIterator};
 use crate::engine::key::{self, SequenceNumber};
-use crate::engine::memtable::{Lookup, MemTable};
+use crate::engine::memtable::MemTable;
 use crate::engine::options::{Options, ReadOptions, WriteOptions};
 use crate::engine::snapshot::{Snapshot, SnapshotList};
 use crate::engine::table_cache::TableCache;
@@ -46,6 +47,7 @@ use crate::engine::wal::LogWriter;
 use crate::engine::write_batch::WriteBatch;
 
 pub use destroy::{destroy, repair};
+pub use reader::PointReader;
 
 /// Level-0 table counts at which writes are slowed, then stopped until compaction catches up
 /// (LevelDB's `kL0_SlowdownWritesTrigger` and `kL0_StopWritesTrigger`).
@@ -321,27 +323,7 @@ impl Db {
 
     /// The value of `key` as of `options.snapshot` (or now), or `None`.
     pub fn get(&self, key: &[u8], options: &ReadOptions) -> Result<Option<Vec<u8>>> {
-        self.check_open()?;
-        let seq = options.snapshot.unwrap_or_else(|| self.last_sequence());
-        let view = self.inner.view();
-        let mut lookup = view.mem.get(key, seq);
-        if lookup == Lookup::Missing {
-            if let Some(imm) = &view.imm {
-                lookup = imm.get(key, seq);
-            }
-        }
-        if lookup == Lookup::Missing {
-            let (found, wasted) =
-                view.version.get(&self.inner.tables, key, seq, options.fill_cache, options.memory_only)?;
-            lookup = found;
-            if let Some((level, file)) = wasted {
-                self.inner.charge_seek(level, &file);
-            }
-        }
-        Ok(match lookup {
-            Lookup::Found(v) => Some(v),
-            Lookup::Deleted | Lookup::Missing => None,
-        })
+        self.point_reader(options)?.get(key)
     }
 
     /// Holds the current state for later reads.
