@@ -2,6 +2,10 @@
 //! A table is opened (footer, index and filter read and checked) on first use and stays open until
 //! evicted or its file is deleted; readers hold an `Arc<Table>`, so eviction never pulls a table
 //! from under an iterator.
+//!
+//! Every point read looks up one or two tables here, on whichever threads read at once, so the
+//! tables are split over shards by file number, each with its own lock and its own part of the
+//! capacity: one shared lock moved its cache line between cores on every lookup.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,25 +27,35 @@ pub struct TableCache {
     dir: PathBuf,
     capacity: usize,
     blocks: Arc<BlockCache>,
-    open: Mutex<(HashMap<u64, Slot>, u64)>,
+    /// Each shard: its open tables and the clock that orders their last uses.
+    shards: [Mutex<(HashMap<u64, Slot>, u64)>; SHARDS],
 }
 
+const SHARDS: usize = 16;
+
 impl TableCache {
-    /// A cache holding at most `capacity` open tables and `block_cache_bytes` of blocks.
+    /// A cache holding at most `capacity` open tables (rounded up to a multiple of the shard
+    /// count, and each shard full at its share) and `block_cache_bytes` of blocks.
     pub fn new(fs: Arc<dyn Fs>, dir: PathBuf, capacity: usize, block_cache_bytes: usize) -> TableCache {
         TableCache {
             fs,
             dir,
-            capacity: capacity.max(1),
+            capacity: capacity.div_ceil(SHARDS).max(1),
             blocks: Arc::new(BlockCache::new(block_cache_bytes)),
-            open: Mutex::new((HashMap::new(), 0)),
+            shards: std::array::from_fn(|_| Mutex::new((HashMap::new(), 0))),
         }
+    }
+
+    fn shard(&self, number: u64) -> std::sync::MutexGuard<'_, (HashMap<u64, Slot>, u64)> {
+        // Consecutive file numbers land in consecutive shards.
+        let shard = &self.shards[(number % SHARDS as u64) as usize];
+        shard.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The table numbered `number`, opening it if needed. Tries `.ldb`, then LevelDB's older `.sst`.
     pub fn table(&self, number: u64) -> Result<Arc<Table>> {
         {
-            let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = self.shard(number);
             let (map, clock) = &mut *guard;
             *clock += 1;
             if let Some(slot) = map.get_mut(&number) {
@@ -58,10 +72,10 @@ impl TableCache {
         }
         let file = self.fs.open_random(&path)?;
         let table = Table::open(file, number, Some(self.blocks.clone()), true)?;
-        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.shard(number);
         let (map, clock) = &mut *guard;
         if map.len() >= self.capacity {
-            // NOTE: a linear scan, but only on a miss with a full cache of at most a few thousand.
+            // NOTE: a linear scan, but only on a miss with a full shard of at most a few hundred.
             if let Some(oldest) = map.iter().min_by_key(|(_, s)| s.last_use).map(|(n, _)| *n) {
                 map.remove(&oldest);
             }
@@ -72,7 +86,7 @@ impl TableCache {
 
     /// Table `number` if it is already open; opening one reads the disk.
     pub fn open_table(&self, number: u64) -> Option<Arc<Table>> {
-        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.shard(number);
         let (map, clock) = &mut *guard;
         *clock += 1;
         let slot = map.get_mut(&number)?;
@@ -87,7 +101,7 @@ impl TableCache {
 
     /// Forgets table `number` (its file is being deleted).
     pub fn evict(&self, number: u64) {
-        self.open.lock().unwrap_or_else(|e| e.into_inner()).0.remove(&number);
+        self.shard(number).0.remove(&number);
     }
 
     /// Bytes of blocks held in the block cache.
