@@ -67,7 +67,9 @@ impl NativeIterator {
         }
         let mut lengths: Vec<u8> = Vec::with_capacity(4 + 8 * (size as usize).min(1024));
         lengths.extend_from_slice(&[0; 4]);
-        let mut data: Vec<u8> = Vec::new();
+        // NOTE: room for entries of about 128 bytes up front; growing from empty reallocated
+        // several times per batch.
+        let mut data: Vec<u8> = Vec::with_capacity(128 * (size as usize).min(1024));
         let mut count = 0u32;
         let mut bytes = 0f64;
         while state.it.valid() && count < size {

@@ -99,7 +99,10 @@ impl InternalIterator for LevelIterator {
 
     fn seek(&mut self, target: &[u8]) {
         let index = self.files.partition_point(|f| compare_internal(&f.largest, target).is_lt());
-        if self.open(index) {
+        // A seek into the table already open keeps its cursor, and with it the data block the
+        // cursor holds when the target lands there again.
+        let reuse = index == self.index && self.error.is_none() && self.current.is_some() && !self.current_failed();
+        if reuse || self.open(index) {
             if let Some(c) = self.current.as_mut() {
                 c.seek(target);
             }
