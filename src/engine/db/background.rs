@@ -71,6 +71,8 @@ fn step(inner: &Inner) -> Result<bool> {
     }
     let manual = lock(&inner.bg).manual.clone();
     if let Some((start, end)) = manual {
+        // Not holding the version it replaces lets the cleanup below delete its tables.
+        drop(view);
         compaction::compact_range(inner, start.as_deref(), end.as_deref())?;
         // Before `compact_range()`'s caller is released, so it finds the replaced tables gone.
         inner.remove_obsolete_files();

@@ -126,10 +126,10 @@ pub(super) fn run(inner: &Inner, job: Job) -> Result<()> {
     let version = inner.view().version.clone();
     let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
     for f in &job.inputs {
-        children.push(Box::new(LevelIterator::new(inner.tables.clone(), vec![f.clone()], false)));
+        children.push(Box::new(LevelIterator::sequential(inner.tables.clone(), vec![f.clone()])));
     }
     if !job.next_inputs.is_empty() {
-        children.push(Box::new(LevelIterator::new(inner.tables.clone(), job.next_inputs.clone(), false)));
+        children.push(Box::new(LevelIterator::sequential(inner.tables.clone(), job.next_inputs.clone())));
     }
     let mut merged = MergingIterator::new(children);
     let smallest_snapshot =

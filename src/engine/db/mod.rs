@@ -4,7 +4,8 @@
 //! Threads: any thread may call any method. Writes are serialised by the write lock; readers never
 //! take it. A write becomes visible when `last_sequence` is raised past it, after its log record has
 //! been appended and its entries inserted, so a reader sees whole batches or nothing. A background
-//! worker (`background.rs`) flushes full memtables to level-0 tables and compacts levels.
+//! worker (`background.rs`) flushes full memtables to level-0 tables and compacts levels; the
+//! files it makes obsolete are deleted on a thread of their own (`deleter.rs`).
 //!
 //! Lock order: write lock, then versions, then the view. The worker never takes the write lock, so
 //! a writer may wait for the worker while holding it.
@@ -16,6 +17,7 @@
 
 mod background;
 mod compaction;
+mod deleter;
 mod destroy;
 #[cfg(test)]
 mod fault_tests;
@@ -134,6 +136,8 @@ pub(crate) struct Inner {
     /// A table whose seek budget ran out: `(level, file number)`.
     seek_candidate: Mutex<Option<(usize, u64)>>,
     worker: Mutex<Option<JoinHandle<()>>>,
+    /// Deletes obsolete files off the worker's thread.
+    deleter: Arc<deleter::Deleter>,
 }
 
 /// An open database. Cheap to clone; all clones share one handle.
@@ -199,6 +203,7 @@ impl Db {
             options.max_open_files.saturating_sub(10).max(16),
             options.cache_size,
         ));
+        let deleter = deleter::Deleter::start(fs.clone());
         let inner = Arc::new(Inner {
             fs,
             dir: dir.to_owned(),
@@ -229,9 +234,12 @@ impl Db {
             seek_budgets: Mutex::new(std::collections::HashMap::new()),
             seek_candidate: Mutex::new(None),
             worker: Mutex::new(None),
+            deleter,
             options,
         });
+        // An open returns with the logs it replayed gone, as it always has.
         inner.remove_obsolete_files();
+        inner.deleter.wait_idle();
         let worker = background::spawn(&inner)?;
         *lock(&inner.worker) = Some(worker);
         inner.schedule();
@@ -388,6 +396,7 @@ impl Db {
         if let Some(worker) = lock(&self.inner.worker).take() {
             let _ = worker.join();
         }
+        self.inner.deleter.close();
         lock(&self.inner.lock).take();
         Ok(())
     }
@@ -425,7 +434,10 @@ impl Db {
         self.inner.wait_for(|bg, view| bg.manual.is_none() && view.imm.is_none())?;
         lock(&self.inner.bg).manual = Some((start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec)));
         self.inner.schedule();
-        self.inner.wait_for(|bg, view| bg.manual.is_none() && view.imm.is_none())
+        self.inner.wait_for(|bg, view| bg.manual.is_none() && view.imm.is_none())?;
+        // The worker queued the replaced tables for deletion before it let us go.
+        self.inner.deleter.wait_idle();
+        Ok(())
     }
 
     /// A LevelDB-style property (`leveldb.num-files-at-levelN`, `leveldb.stats`,
@@ -661,8 +673,9 @@ impl Inner {
     }
 
     /// Deletes files nothing refers to: tables in no live version, logs older than the current
-    /// log number, superseded MANIFESTs and leftover temporary files. Failures are ignored; the
-    /// files are retried on the next call.
+    /// log number, superseded MANIFESTs and leftover temporary files. The deletions happen on the
+    /// deleter's thread, soon after (`deleter.wait_idle()` waits for them). Failures are ignored;
+    /// the files are retried on the next call.
     fn remove_obsolete_files(&self) {
         if self.poisoned().is_some() {
             // After a failed MANIFEST write, which files the durable MANIFEST names is unknown.
@@ -695,7 +708,7 @@ impl Inner {
                 if let Some((FileKind::Table, n)) = filename::parse_file_name(&name) {
                     self.tables.evict(n);
                 }
-                let _ = self.fs.remove_file(&self.dir.join(&name));
+                self.deleter.delete(self.dir.join(&name));
             }
         }
     }

@@ -37,6 +37,12 @@ pub trait WritableFile: Send + Sync {
     fn preallocate(&self, _offset: u64, _len: u64) -> Result<()> {
         Ok(())
     }
+    /// Asks the OS to start writing `[offset, offset + len)` to the device now, without waiting.
+    ///
+    /// A hint for files written in one long run and synced at the end (tables): the final sync
+    /// then finds most pages already written instead of writing them all while the caller waits.
+    /// It promises nothing about durability, so failures are ignored: `sync` reports them.
+    fn start_writeback(&self, _offset: u64, _len: u64) {}
 }
 
 /// A file read at arbitrary offsets, shared between threads: a table.

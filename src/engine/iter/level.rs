@@ -15,6 +15,8 @@ pub struct LevelIterator {
     tables: Arc<TableCache>,
     files: Vec<Arc<FileMeta>>,
     fill_cache: bool,
+    /// One pass over every table (a compaction): read ahead, bypassing the cache.
+    sequential: bool,
     index: usize,
     current: Option<TableIterator>,
     error: Option<Error>,
@@ -23,14 +25,24 @@ pub struct LevelIterator {
 impl LevelIterator {
     /// A cursor over `files`, which are sorted and do not overlap.
     pub fn new(tables: Arc<TableCache>, files: Vec<Arc<FileMeta>>, fill_cache: bool) -> LevelIterator {
-        LevelIterator { tables, files, fill_cache, index: 0, current: None, error: None }
+        LevelIterator { tables, files, fill_cache, sequential: false, index: 0, current: None, error: None }
+    }
+
+    /// A cursor over `files` for a compaction, which reads each table once from start to end:
+    /// tables are read ahead in large runs (`Table::iter_sequential`) and the cache is not filled.
+    pub fn sequential(tables: Arc<TableCache>, files: Vec<Arc<FileMeta>>) -> LevelIterator {
+        LevelIterator { sequential: true, ..LevelIterator::new(tables, files, false) }
     }
 
     fn open(&mut self, index: usize) -> bool {
         self.index = index;
         self.current = None;
         let Some(file) = self.files.get(index) else { return false };
-        match self.tables.iter(file.number, self.fill_cache) {
+        let opened = match self.sequential {
+            true => self.tables.table(file.number).map(|t| t.iter_sequential()),
+            false => self.tables.iter(file.number, self.fill_cache),
+        };
+        match opened {
             Ok(it) => {
                 self.current = Some(it);
                 true

@@ -164,6 +164,11 @@ pub struct BlockIter {
 }
 
 impl BlockIter {
+    /// The block this cursor walks (to recover its memory once no one else holds it).
+    pub fn into_block(self) -> Arc<Block> {
+        self.block
+    }
+
     fn end(&self) -> usize {
         self.block.entries_end
     }

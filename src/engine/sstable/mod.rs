@@ -16,7 +16,7 @@ pub mod table;
 pub mod table_builder;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use block::{bytewise, Block, BlockIter, Comparator};
 pub use block_builder::BlockBuilder;
