@@ -111,38 +111,11 @@ impl Block {
     /// The whole key stored at restart point `index`; `None` if the point or entry is damaged
     /// (a restart entry shares nothing with its predecessor).
     fn restart_key(&self, index: usize) -> Option<&[u8]> {
-        self.restart_entry(index).map(|(key, _)| key)
-    }
-
-    /// How many restart points the block has.
-    pub fn num_restarts(&self) -> usize {
-        self.num_restarts
-    }
-
-    /// The key and value of the entry at restart point `index`, and the offset where the entry
-    /// ends; `None` if the point or entry is damaged.
-    pub fn restart_entry_with_end(&self, index: usize) -> Option<(&[u8], &[u8], usize)> {
         let entry = self.entry_at(self.restart_point(index)?)?;
         if entry.shared != 0 {
             return None;
         }
-        let key = self.data.get(entry.delta.0..entry.delta.1)?;
-        let value = self.data.get(entry.value.0..entry.value.1)?;
-        Some((key, value, entry.value.1))
-    }
-
-    /// The key and value of the entry at restart point `index`; `None` if damaged.
-    pub fn restart_entry(&self, index: usize) -> Option<(&[u8], &[u8])> {
-        self.restart_entry_with_end(index).map(|(key, value, _)| (key, value))
-    }
-
-    /// True when every entry is a restart point (as in LevelDB's index blocks), so that restart
-    /// `i` is entry `i`. False for a damaged block.
-    pub fn every_entry_restarts(&self) -> bool {
-        (0..self.num_restarts).all(|i| {
-            let next = if i + 1 == self.num_restarts { Some(self.entries_end) } else { self.restart_point(i + 1) };
-            self.restart_entry_with_end(i).zip(next).is_some_and(|((_, _, end), next)| end == next)
-        })
+        self.data.get(entry.delta.0..entry.delta.1)
     }
 }
 
@@ -250,19 +223,6 @@ impl BlockIter {
             }
         }
         Some(left)
-    }
-
-    /// Positions the cursor at the entry at restart point `index`, or makes it invalid when
-    /// `index` is the restart count (past the last entry).
-    pub fn seek_to_restart_entry(&mut self, index: usize) {
-        if !self.usable() {
-            return;
-        }
-        if index >= self.block.num_restarts {
-            self.invalidate();
-        } else if self.seek_to_restart(index) {
-            self.parse_next();
-        }
     }
 
     fn usable(&mut self) -> bool {

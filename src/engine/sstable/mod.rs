@@ -2,7 +2,7 @@
 //! format, so that a classic-level database's `.ldb` files open unchanged and LevelDB can read the
 //! tables todb writes. `format` holds the byte-level pieces (handles, footer, block trailers);
 //! `block_builder` and `block` write and read the prefix-compressed blocks; `bloom` and
-//! `filter_block` the per-table bloom filters; `index_search` the search table over an index block; `table_builder` and `table` whole files; `cache`
+//! `filter_block` the per-table bloom filters; `table_builder` and `table` whole files; `cache`
 //! the block cache shared by all open tables.
 
 pub mod block;
@@ -11,7 +11,6 @@ pub mod bloom;
 pub mod cache;
 pub mod filter_block;
 pub mod format;
-pub mod index_search;
 pub mod table;
 pub mod table_builder;
 

@@ -18,7 +18,6 @@ use crate::engine::sstable::bloom::BloomFilterPolicy;
 use crate::engine::sstable::cache::BlockCache;
 use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockReader};
 use crate::engine::sstable::format::{read_block, read_block_ahead, read_block_into, read_footer, BlockHandle};
-use crate::engine::sstable::index_search::IndexSearch;
 
 /// Bytes a sequential reader reads at once: 64 blocks of 4 KiB.
 pub const READAHEAD: usize = 256 * 1024;
@@ -31,9 +30,6 @@ pub struct Table {
     cache_id: u64,
     verify_checksums: bool,
     index: Arc<Block>,
-    /// Finds a key's data block without probing `index`; `None` for an index block that does not
-    /// suit it (then the block is searched directly).
-    index_search: Option<IndexSearch>,
     filter: Option<FilterBlockReader>,
     metaindex_handle: BlockHandle,
 }
@@ -80,7 +76,6 @@ impl Table {
         let ctx = in_table(file_number);
         let footer = read_footer(&*file).map_err(&ctx)?;
         let index = Arc::new(read_meta_block(&*file, &footer.index).map_err(&ctx)?);
-        let index_search = IndexSearch::new(&index);
         let filter = Self::read_filter(&*file, &footer.metaindex).map_err(&ctx)?;
         let cache_id = cache.as_ref().map_or(0, |c| c.new_id());
         Ok(Arc::new(Table {
@@ -90,7 +85,6 @@ impl Table {
             cache_id,
             verify_checksums,
             index,
-            index_search,
             filter,
             metaindex_handle: footer.metaindex,
         }))
@@ -156,21 +150,13 @@ impl Table {
     /// block is read), `Absent` when that block has no such entry. `fill_cache` controls whether a
     /// block read from the file is added to the cache.
     fn point_seek(&self, ikey: &[u8], fill_cache: bool, memory_only: bool) -> Result<PointSeek> {
-        let mut cursor;
-        let handle = if let Some(search) = &self.index_search {
-            match self.index.restart_entry(search.seek(&self.index, ikey)) {
-                Some((_, handle)) => handle,
-                None => return Ok(PointSeek::Absent),
-            }
-        } else {
-            cursor = self.index.iter(compare_internal);
-            cursor.seek(ikey);
-            if !cursor.valid() {
-                cursor.status().map_err(in_table(self.file_number))?;
-                return Ok(PointSeek::Absent);
-            }
-            cursor.value()
-        };
+        let mut cursor = self.index.iter(compare_internal);
+        cursor.seek(ikey);
+        if !cursor.valid() {
+            cursor.status().map_err(in_table(self.file_number))?;
+            return Ok(PointSeek::Absent);
+        }
+        let handle = cursor.value();
         if let Some(filter) = &self.filter {
             if let Some((decoded, _)) = BlockHandle::decode(handle) {
                 if !filter.key_may_match(decoded.offset, user_key(ikey)) {
@@ -397,12 +383,7 @@ impl InternalIterator for TableIterator {
     }
 
     fn seek(&mut self, target: &[u8]) {
-        let found = self.table.index_search.as_ref().map(|s| s.seek(&self.table.index, target));
-        let place = |i: &mut BlockIter| match found {
-            Some(entry) => i.seek_to_restart_entry(entry),
-            None => i.seek(target),
-        };
-        if self.position_index(place) {
+        if self.position_index(|i| i.seek(target)) {
             if let Some(d) = self.data.as_mut() {
                 d.seek(target);
             }
