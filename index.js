@@ -23,6 +23,8 @@ const kSpare = Symbol('spare')
 const kReads = Symbol('reads')
 const kSpareKeys = Symbol('spareKeys')
 const kReadsInFlight = Symbol('readsInFlight')
+const kLoneGet = Symbol('loneGet')
+const kLoneGets = Symbol('loneGets')
 
 // Values up to this size are read through it (see _getSync); one per thread, shared by every
 // database, as JavaScript runs one call at a time.
@@ -98,6 +100,8 @@ class TodbCore extends AbstractLevel {
     this[kSpareKeys] = null
     // Gathered gets not yet settled, including those sent on to the pool.
     this[kReadsInFlight] = 0
+    this[kLoneGet] = false
+    this[kLoneGets] = true
   }
 
   get location () {
@@ -204,6 +208,16 @@ class TodbCore extends AbstractLevel {
   _get (key, options) {
     if (options.snapshot != null || options.fillCache === false) return this.#getOne(key, options)
     let reads = this[kReads]
+    if (reads === null && this[kReadsInFlight] === 0 && this[kLoneGets] && !this[kLoneGet]) {
+      // While gets come one at a time (the last gathering held one), the first get of a
+      // microtask pass is answered at once, which spares a caller that awaits each get the
+      // gathering's microtask passes (about a tenth of an awaited get). Another get in the same
+      // pass gathers as below. Once gets come together, they all gather: a get answered at once
+      // lets its caller loop on alone, out of step with the rest, and batching falls apart.
+      this[kLoneGet] = true
+      queueMicrotask(() => { this[kLoneGet] = false })
+      return this.#getOne(key, options)
+    }
     if (reads === null) {
       reads = { keys: this[kSpareKeys] || new KeyList(), waiters: [], seen: 0, quiet: 0 }
       this[kSpareKeys] = null
@@ -249,6 +263,7 @@ class TodbCore extends AbstractLevel {
     if (reads === null) return
     this[kReads] = null
     const { keys, waiters } = reads
+    this[kLoneGets] = waiters.length === 1
     const later = []
     try {
       if (waiters.length === 1) {

@@ -4,6 +4,8 @@
 // (index.js #flushReads, src/binding/crew.rs). Each must still get its own key's value, in its
 // own encoding, whatever else the batch holds: missing keys, values too big for the scratch
 // Buffer, more gets than one call takes, and writes made before or after it in the same tick.
+// Callers that await one get at a time are answered at once, without gathering; callers with
+// gets in flight together must stay in step and keep being answered in batches.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -74,4 +76,57 @@ test('gets on a closed database fail with LEVEL_DATABASE_NOT_OPEN, as a group', 
   assert.deepEqual(await Promise.all(pending), ['1', undefined], 'gets made before close() are answered')
   await closing
   await assert.rejects(other.get('a'), { code: 'LEVEL_DATABASE_NOT_OPEN' })
+})
+
+function nativeOf (db) {
+  return db[Object.getOwnPropertySymbols(db).find((s) => s.description === 'native')]
+}
+
+// Microtask passes (turns of an `await null` loop) until `promise` settles.
+async function passesUntil (promise) {
+  let done = false
+  promise.then(() => { done = true }, () => { done = true })
+  let passes = 0
+  while (!done) {
+    passes++
+    await null
+  }
+  return passes
+}
+
+test('64 callers awaiting gets in a loop stay in step, answered in batches', async () => {
+  const native = nativeOf(db)
+  const getBatch = native.getBatch
+  let calls = 0
+  let batched = 0
+  native.getBatch = function (data, layout, count, fillCache) {
+    calls++
+    batched += count
+    return getBatch.call(this, data, layout, count, fillCache)
+  }
+  try {
+    let next = 0
+    const total = 64 * 3000
+    const worker = async () => {
+      while (next < total) {
+        const i = (next++ * 7919) % N
+        assert.equal(await db.get(key(i)), value(i))
+      }
+    }
+    await Promise.all(Array.from({ length: 64 }, worker))
+    assert.ok(batched >= total * 0.9, `gets answered in batches: ${batched} of ${total}`)
+    assert.ok(calls <= total / 32, `batches: ${calls}`)
+  } finally {
+    native.getBatch = getBatch
+  }
+})
+
+test('a get made alone is answered without waiting for others to gather', async () => {
+  // Warm up: a batch, then lone gets (the first lone get after a batch gathers to learn that
+  // gets now come one at a time).
+  await Promise.all([db.get(key(1)), db.get(key(2))])
+  await db.get(key(3))
+  const passes = await passesUntil(db.get(key(4)))
+  assert.equal(await db.get(key(4)), value(4))
+  assert.ok(passes <= 4, `settled after ${passes} microtask passes`)
 })

@@ -48,6 +48,7 @@ impl WritableFile for PosixWritable {
         }
         Ok(())
     }
+
     /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`: queues the range's dirty pages for writing and
     /// returns. Linux only; elsewhere the pages wait for the sync.
     #[cfg(target_os = "linux")]
