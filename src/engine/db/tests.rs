@@ -306,14 +306,21 @@ fn deletes_survive_compaction_into_deeper_levels() {
     assert!(db.approximate_size(b"00000", b"99999").unwrap() > 0);
 }
 
-#[test]
-fn reads_that_keep_missing_a_table_get_it_compacted() {
-    let fs = MemFs::new();
-    let db = small(&fs);
+/// A small database holding `key00000`, `key00002`, ... `key01998` (values `[7; 20]`) in tables
+/// below level 0.
+fn even_keys_below_level_0(fs: &MemFs) -> Db {
+    let db = small(fs);
     for i in (0..2000u32).step_by(2) {
         db.put(format!("key{i:05}").as_bytes(), &[7u8; 20], WriteOptions::default()).unwrap();
     }
     db.compact_range(None, None).unwrap();
+    db
+}
+
+#[test]
+fn reads_that_keep_missing_a_table_get_it_compacted() {
+    let fs = MemFs::new();
+    let db = even_keys_below_level_0(&fs);
     assert_eq!(db.files_per_level()[0], 0);
     // Newer versions of the same keys land in a few level-0 tables (fewer than the trigger).
     // Reads at a snapshot taken before them pass those tables' bloom filters, read a block in
@@ -381,11 +388,7 @@ fn memory_only_reads_report_incomplete_instead_of_touching_the_disk() {
 #[test]
 fn reads_that_a_bloom_filter_answers_cost_no_seek_budget() {
     let fs = MemFs::new();
-    let db = small(&fs);
-    for i in (0..2000u32).step_by(2) {
-        db.put(format!("key{i:05}").as_bytes(), &[7u8; 20], WriteOptions::default()).unwrap();
-    }
-    db.compact_range(None, None).unwrap();
+    let db = even_keys_below_level_0(&fs);
     // Odd keys across the same range land in level 0; their filters rule out every even key.
     for i in (1..600u32).step_by(2) {
         db.put(format!("key{i:05}").as_bytes(), &[9u8; 60], WriteOptions::default()).unwrap();
