@@ -76,9 +76,8 @@ impl ReadJob {
     }
 
     /// Takes items from the shared cursor until none is left, a few at a time: one claim per
-    /// item cost two writes to lines every thread writes. Claims shrink as the job drains
-    /// (an eighth of what is left) so that no thread is left with a
-    /// long tail while the other waits.
+    /// item cost two writes to lines every thread writes. Claims shrink as the job drains (an
+    /// eighth of what is left) so that no thread is left with a long tail while the other waits.
     fn work(&self) {
         let total = self.results.len();
         let reader = self.db.point_reader(&self.options);

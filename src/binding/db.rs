@@ -195,9 +195,8 @@ impl NativeDb {
         snapshot: Option<&NativeSnapshot>,
     ) -> napi::Result<OutList, Code> {
         let db = self.db()?;
-        let mut options = Self::read_options(snapshot, fill_cache)?;
-        options.snapshot.get_or_insert(db.last_sequence());
-        let items = keys.iter().map(|k| db.get(k, &options)).collect::<engine::Result<Vec<_>>>().map_err(to_js)?;
+        let reader = db.point_reader(&Self::read_options(snapshot, fill_cache)?).map_err(to_js)?;
+        let items = keys.iter().map(|k| reader.get(k)).collect::<engine::Result<Vec<_>>>().map_err(to_js)?;
         Ok(OutList { items, utf8 })
     }
 
@@ -212,9 +211,8 @@ impl NativeDb {
     #[napi]
     pub fn has_many(&self, keys: Vec<Bytes>, snapshot: Option<&NativeSnapshot>) -> napi::Result<Vec<bool>, Code> {
         let db = self.db()?;
-        let mut options = Self::read_options(snapshot, true)?;
-        options.snapshot.get_or_insert(db.last_sequence());
-        keys.iter().map(|k| db.get(k, &options).map(|v| v.is_some())).collect::<engine::Result<_>>().map_err(to_js)
+        let reader = db.point_reader(&Self::read_options(snapshot, true)?).map_err(to_js)?;
+        keys.iter().map(|k| reader.get(k).map(|v| v.is_some())).collect::<engine::Result<_>>().map_err(to_js)
     }
 
     /// Runs a non-sync write on this thread unless it would have to wait for the background
