@@ -185,6 +185,18 @@ pub fn read_block_into(
 /// Read buffers larger than this are freed after use rather than kept for the next read.
 const KEEP_RAW: usize = 256 * 1024;
 
+/// A corruption error naming the block `handle` points at.
+fn bad_block(handle: &BlockHandle, what: &str) -> Error {
+    Error::corruption(format!("block at offset {} (size {}): {what}", handle.offset, handle.size))
+}
+
+/// Where the block `handle` names ends, trailer included, checked to lie within `file` before
+/// anything is read, so that a damaged handle cannot make us allocate its claimed size.
+fn block_end(file: &dyn RandomAccessFile, handle: &BlockHandle) -> Result<u64> {
+    let end = handle.size.checked_add(BLOCK_TRAILER_SIZE as u64).and_then(|t| t.checked_add(handle.offset));
+    end.filter(|&e| e <= file.size()).ok_or_else(|| bad_block(handle, "extends beyond the end of the file"))
+}
+
 fn read_with(
     file: &dyn RandomAccessFile,
     handle: &BlockHandle,
@@ -194,14 +206,8 @@ fn read_with(
     mut out: Vec<u8>,
 ) -> Result<Vec<u8>> {
     let at = handle.offset;
-    let bad = |what: &str| Error::corruption(format!("block at offset {at} (size {}): {what}", handle.size));
-    let total = handle.size.checked_add(BLOCK_TRAILER_SIZE as u64);
-    let end = total.and_then(|t| t.checked_add(at));
-    // Checked before reading so that a damaged handle cannot make us allocate its claimed size.
-    if end.is_none_or(|e| e > file.size()) {
-        return Err(bad("extends beyond the end of the file"));
-    }
-    let n = usize::try_from(handle.size).map_err(|_| bad("too large"))?;
+    block_end(file, handle)?;
+    let n = usize::try_from(handle.size).map_err(|_| bad_block(handle, "too large"))?;
     if memory_only {
         if !file.read_into_nowait(at, n + BLOCK_TRAILER_SIZE, raw)? {
             return Err(Error::Incomplete);
@@ -234,9 +240,8 @@ pub fn read_block_ahead(
     out: Vec<u8>,
 ) -> Result<Vec<u8>> {
     let at = handle.offset;
-    let bad = |what: &str| Error::corruption(format!("block at offset {at} (size {}): {what}", handle.size));
-    let end = handle.size.checked_add(BLOCK_TRAILER_SIZE as u64).and_then(|t| t.checked_add(at));
-    let Some(end) = end.filter(|&e| e <= file.size()) else { return Err(bad("extends beyond the end of the file")) };
+    let bad = |what: &str| bad_block(handle, what);
+    let end = block_end(file, handle)?;
     let inside = at >= *window_at && end <= *window_at + window.len() as u64;
     if !inside {
         let len = (end - at).max(readahead as u64).min(file.size() - at);
@@ -255,8 +260,7 @@ pub fn read_block_ahead(
 /// Checks `raw`, a block's stored bytes with their trailer, against `handle` and (when
 /// `verify_checksums`) its CRC, and returns the block's type byte.
 fn check_trailer(raw: &[u8], handle: &BlockHandle, verify_checksums: bool) -> Result<u8> {
-    let bad =
-        |what: &str| Error::corruption(format!("block at offset {} (size {}): {what}", handle.offset, handle.size));
+    let bad = |what: &str| bad_block(handle, what);
     let n = usize::try_from(handle.size).map_err(|_| bad("too large"))?;
     if raw.len() != n + BLOCK_TRAILER_SIZE {
         return Err(bad("truncated block read"));
@@ -285,8 +289,7 @@ fn decode_block(raw: &[u8], handle: &BlockHandle, verify_checksums: bool, mut ou
 
 /// Decodes the contents of a checked block of type `kind` (not `NO_COMPRESSION`) into `out`'s memory.
 fn decode_contents(contents: &[u8], kind: u8, handle: &BlockHandle, mut out: Vec<u8>) -> Result<Vec<u8>> {
-    let bad =
-        |what: &str| Error::corruption(format!("block at offset {} (size {}): {what}", handle.offset, handle.size));
+    let bad = |what: &str| bad_block(handle, what);
     match kind {
         SNAPPY_COMPRESSION => {
             let len = snap::raw::decompress_len(contents).map_err(|_| bad("corrupted compressed block contents"))?;
