@@ -26,6 +26,11 @@ class PackedBytes {
     this.stride = stride
     this.data = Buffer.allocUnsafeSlow(INITIAL_DATA)
     this.layout = new Uint32Array(INITIAL_LAYOUT)
+    this.clear()
+  }
+
+  clear () {
+    if (this.data.length > KEEP_DATA) this.data = Buffer.allocUnsafeSlow(INITIAL_DATA)
     // Items added (operations, or keys).
     this.count = 0
     // Bytes of `data` in use; strings in `text` come after them.
@@ -33,15 +38,6 @@ class PackedBytes {
     this.layoutSize = 0
     this.text = ''
     // The layout's length slots from here on hold lengths of strings in `text`, in UTF-16 units.
-    this.textFrom = 0
-  }
-
-  clear () {
-    if (this.data.length > KEEP_DATA) this.data = Buffer.allocUnsafeSlow(INITIAL_DATA)
-    this.count = 0
-    this.size = 0
-    this.layoutSize = 0
-    this.text = ''
     this.textFrom = 0
   }
 
