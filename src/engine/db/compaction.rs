@@ -208,7 +208,7 @@ fn merge(
             if out.is_none() {
                 let number = inner.new_output_number();
                 outputs.push(number);
-                out = Some(OpenTable::create(inner.fs.as_ref(), &inner.dir, number, &inner.options)?);
+                out = Some(OpenTable::create_deferring(inner.fs.as_ref(), &inner.dir, number, &inner.options)?);
             }
             if let Some(table) = out.as_mut() {
                 table.add(ikey, merged.value())?;

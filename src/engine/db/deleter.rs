@@ -51,7 +51,13 @@ impl Deleter {
         let mut state = lock(&self.state);
         loop {
             if let Some(path) = state.queue.pop() {
+                let closing = state.closed;
                 drop(state);
+                // An unlink is a journal commit (and a discard on some mounts): background I/O,
+                // unless `close` is waiting for it.
+                if let (Some(gate), false) = (self.fs.io_gate(), closing) {
+                    gate.defer_background();
+                }
                 // Failures are ignored: the file stays obsolete and the next cleanup retries it.
                 let _ = self.fs.remove_file(&path);
                 state = lock(&self.state);

@@ -664,7 +664,11 @@ impl Inner {
             return Err(err);
         }
         let target = live.appended.load(Ordering::Acquire);
-        if let Err(e) = live.file.sync() {
+        let result = match self.fs.io_gate() {
+            Some(gate) => gate.foreground(|| live.file.sync()),
+            None => live.file.sync(),
+        };
+        if let Err(e) = result {
             // Never retry a failed fsync: the kernel may have dropped the dirty pages.
             return Err(self.poison(e));
         }

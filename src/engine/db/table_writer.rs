@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::engine::env::{Fs, WritableFile};
+use crate::engine::env::{DeferringFile, Fs, WritableFile};
 use crate::engine::error::Result;
 use crate::engine::filename;
 use crate::engine::iter::InternalIterator;
@@ -34,11 +34,26 @@ impl OpenTable {
     /// Creates table `number` in `dir`.
     pub fn create(fs: &dyn Fs, dir: &Path, number: u64, options: &Options) -> Result<OpenTable> {
         let file = fs.create(&filename::table_file(dir, number))?;
-        Ok(OpenTable {
+        Ok(OpenTable::over(file, number, options))
+    }
+
+    /// Creates table `number` in `dir` as a compaction output: its writeback and its sync defer
+    /// to foreground syncs (see [`crate::engine::env::IoGate`]). Flushes are not deferred, since
+    /// writers may be waiting for them.
+    pub fn create_deferring(fs: &dyn Fs, dir: &Path, number: u64, options: &Options) -> Result<OpenTable> {
+        let mut file = fs.create(&filename::table_file(dir, number))?;
+        if let Some(gate) = fs.io_gate() {
+            file = Arc::new(DeferringFile::new(file, gate));
+        }
+        Ok(OpenTable::over(file, number, options))
+    }
+
+    fn over(file: Arc<dyn WritableFile>, number: u64, options: &Options) -> OpenTable {
+        OpenTable {
             builder: TableBuilder::new(file.clone(), table_options(options)),
             file,
             meta: FileMeta { number, size: 0, smallest: Vec::new(), largest: Vec::new() },
-        })
+        }
     }
 
     /// Adds an entry; keys arrive in strictly increasing internal-key order.

@@ -8,7 +8,7 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use super::{FileLock, Fs, RandomAccessFile, WritableFile};
+use super::{FileLock, Fs, IoGate, RandomAccessFile, WritableFile};
 use crate::engine::error::{Error, Result};
 
 /// The operations a fault can be aimed at.
@@ -280,5 +280,9 @@ impl Fs for FaultFs {
 
     fn lock(&self, path: &Path) -> Result<Box<dyn FileLock>> {
         self.inner.lock(path)
+    }
+
+    fn io_gate(&self) -> Option<&'static IoGate> {
+        self.inner.io_gate()
     }
 }

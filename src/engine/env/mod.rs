@@ -7,6 +7,7 @@
 //! nothing; `sync` makes everything appended so far durable; a lock is released when its guard drops.
 
 mod fault;
+mod io_gate;
 mod mem;
 mod posix;
 
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use crate::engine::error::Result;
 
 pub use fault::{CrashMode, FaultFs, FaultKind};
+pub use io_gate::{DeferringFile, IoGate, DISK_GATE};
 pub use mem::MemFs;
 pub use posix::PosixFs;
 
@@ -116,6 +118,11 @@ pub trait Fs: Send + Sync + 'static {
     /// Takes the advisory lock on `path`, creating the file if needed. Fails with
     /// `Error::Locked` when any handle, in this process or another, holds it.
     fn lock(&self, path: &Path) -> Result<Box<dyn FileLock>>;
+    /// The gate through which background I/O on this file system's device defers to foreground
+    /// syncs; `None` where syncs cost nothing (in memory).
+    fn io_gate(&self) -> Option<&'static IoGate> {
+        None
+    }
 }
 
 /// Writes `data` to `path` and syncs it: the whole file is durable when this returns.

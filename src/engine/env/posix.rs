@@ -12,7 +12,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::{set_len_reusing, FileLock, Fs, RandomAccessFile, WritableFile};
+use super::{set_len_reusing, FileLock, Fs, IoGate, RandomAccessFile, WritableFile, DISK_GATE};
 use crate::engine::error::{Error, Result};
 
 /// Real files through `std::fs`.
@@ -243,6 +243,10 @@ impl Fs for PosixFs {
             }
             Err(e) => Err(release(Error::io("lock", path, e))),
         }
+    }
+
+    fn io_gate(&self) -> Option<&'static IoGate> {
+        Some(&DISK_GATE)
     }
 }
 
