@@ -7,8 +7,9 @@
 //! Output tables are cut at `max_file_size`, but only between user keys, so the versions of one
 //! key never straddle two tables of a level and each level stays a non-overlapping sorted run.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use super::subcompaction::{self, KeyRange};
 use super::table_writer::OpenTable;
 use super::{lock, Inner, ReadView};
 use crate::engine::error::{Error, Result};
@@ -33,6 +34,18 @@ pub(super) struct Job {
     level: usize,
     inputs: Vec<Arc<FileMeta>>,
     next_inputs: Vec<Arc<FileMeta>>,
+}
+
+impl Job {
+    /// The tables of the level being compacted.
+    pub fn inputs(&self) -> &[Arc<FileMeta>] {
+        &self.inputs
+    }
+
+    /// The tables of the next level that the inputs overlap.
+    pub fn next_inputs(&self) -> &[Arc<FileMeta>] {
+        &self.next_inputs
+    }
 }
 
 fn user_range(files: &[Arc<FileMeta>]) -> Option<(Vec<u8>, Vec<u8>)> {
@@ -124,20 +137,12 @@ pub(super) fn run(inner: &Inner, job: Job) -> Result<()> {
     }
 
     let version = inner.view().version.clone();
-    let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
-    for f in &job.inputs {
-        children.push(Box::new(LevelIterator::sequential(inner.tables.clone(), vec![f.clone()])));
-    }
-    if !job.next_inputs.is_empty() {
-        children.push(Box::new(LevelIterator::sequential(inner.tables.clone(), job.next_inputs.clone())));
-    }
-    let mut merged = MergingIterator::new(children);
     let smallest_snapshot =
         inner.snapshots.oldest().unwrap_or_else(|| inner.last_sequence.load(std::sync::atomic::Ordering::Acquire));
 
-    let mut outputs: Vec<u64> = Vec::new();
+    let outputs = Mutex::new(Vec::new());
     let result =
-        merge(inner, &job, &version, &mut merged, smallest_snapshot, &mut outputs).and_then(|metas| match metas {
+        subcompaction::merge(inner, &job, &version, smallest_snapshot, &outputs).and_then(|metas| match metas {
             None => Ok(false),
             Some(metas) => {
                 edit.new_files.extend(metas.into_iter().map(|m| (job.level + 1, m)));
@@ -146,28 +151,42 @@ pub(super) fn run(inner: &Inner, job: Job) -> Result<()> {
             }
         });
     let installed = matches!(result, Ok(true));
-    for number in outputs {
+    for number in outputs.into_inner().unwrap_or_else(|e| e.into_inner()) {
         inner.finish_output(number, installed);
     }
     result.map(|_| ())
 }
 
-/// Writes the merged, filtered entries to output tables. `None` when the database is closing and
-/// the work was abandoned.
-fn merge(
+/// Merges the job's inputs over the user keys in `range` and writes the entries that survive to
+/// output tables, recording each table's number in `outputs` as it is taken. `None` when the
+/// database is closing and the work was abandoned. The `main` merge (one per job, on the worker)
+/// also flushes a full memtable when it finds one.
+pub(super) fn merge(
     inner: &Inner,
     job: &Job,
     version: &Version,
-    merged: &mut MergingIterator,
+    range: &KeyRange,
     smallest_snapshot: u64,
-    outputs: &mut Vec<u64>,
+    main: bool,
+    outputs: &Mutex<Vec<u64>>,
 ) -> Result<Option<Vec<FileMeta>>> {
+    let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
+    for f in &job.inputs {
+        children.push(Box::new(LevelIterator::sequential(inner.tables.clone(), vec![f.clone()])));
+    }
+    if !job.next_inputs.is_empty() {
+        children.push(Box::new(LevelIterator::sequential(inner.tables.clone(), job.next_inputs.clone())));
+    }
+    let mut merged = MergingIterator::new(children);
+    match &range.start {
+        Some(start) => merged.seek(&key::lookup_key(start, MAX_SEQUENCE)),
+        None => merged.seek_to_first(),
+    }
     let mut metas = Vec::new();
     let mut out: Option<OpenTable> = None;
     let mut current_user_key: Option<Vec<u8>> = None;
     let mut last_seq_for_key = MAX_SEQUENCE;
     let mut count = 0u64;
-    merged.seek_to_first();
     while merged.valid() {
         count += 1;
         if count.is_multiple_of(1024) {
@@ -176,7 +195,7 @@ fn merge(
             }
             // Writers may be waiting for the memtable being flushed: flush it now rather than
             // after this whole compaction, as LevelDB does.
-            if let Some(imm) = inner.view().imm.clone() {
+            if let Some(imm) = main.then(|| inner.view().imm.clone()).flatten() {
                 super::background::flush(inner, &imm)?;
                 inner.bg_cv.notify_all();
             }
@@ -185,6 +204,9 @@ fn merge(
         let parsed =
             key::parse_internal_key(ikey).ok_or_else(|| Error::corruption("compaction input: bad internal key"))?;
         let new_user_key = current_user_key.as_deref() != Some(parsed.user_key);
+        if new_user_key && range.ends_before(parsed.user_key) {
+            break;
+        }
         if new_user_key {
             // Cut between user keys only, once the table is big enough.
             if out.as_ref().is_some_and(|t| t.file_size() >= inner.options.max_file_size as u64) {
@@ -207,7 +229,7 @@ fn merge(
         if !drop {
             if out.is_none() {
                 let number = inner.new_output_number();
-                outputs.push(number);
+                lock(outputs).push(number);
                 out = Some(OpenTable::create_deferring(inner.fs.as_ref(), &inner.dir, number, &inner.options)?);
             }
             if let Some(table) = out.as_mut() {

@@ -25,6 +25,7 @@ mod fault_tests;
 mod power_loss_tests;
 mod reader;
 mod recovery;
+mod subcompaction;
 mod table_writer;
 #[cfg(test)]
 mod tests;
@@ -135,6 +136,8 @@ pub(crate) struct Inner {
     seek_budgets: Mutex<std::collections::HashMap<u64, i64>>,
     /// A table whose seek budget ran out: `(level, file number)`.
     seek_candidate: Mutex<Option<(usize, u64)>>,
+    /// Compactions merged in more than one key range at once, for `leveldb.stats`.
+    split_compactions: AtomicU64,
     worker: Mutex<Option<JoinHandle<()>>>,
     /// Deletes obsolete files off the worker's thread.
     deleter: Arc<deleter::Deleter>,
@@ -233,6 +236,7 @@ impl Db {
             pending_outputs: Mutex::new(Vec::new()),
             seek_budgets: Mutex::new(std::collections::HashMap::new()),
             seek_candidate: Mutex::new(None),
+            split_compactions: AtomicU64::new(0),
             worker: Mutex::new(None),
             deleter,
             options,
@@ -460,6 +464,8 @@ impl Db {
                         ));
                     }
                 }
+                let split = self.inner.split_compactions.load(Ordering::Relaxed);
+                out.push_str(&format!("Compactions split across threads: {split}\n"));
                 Ok(Some(out))
             }
             "leveldb.sstables" => {

@@ -409,3 +409,55 @@ fn reads_that_a_bloom_filter_answers_cost_no_seek_budget() {
     let charged: i64 = lock(&db.inner.seek_budgets).values().map(|left| 100 - left).sum();
     assert!(charged < 45, "reads charged: {charged} of 900");
 }
+
+#[test]
+fn a_compaction_split_across_threads_keeps_every_write_and_a_sorted_level() {
+    let fs = MemFs::new();
+    let db = small(&fs);
+    let key = |i: u32| format!("key{i:05}").into_bytes();
+    let mut seed = 0x9e37_79b9_7f4a_7c15;
+    // Values that do not compress, so that the tables have the sizes their options say.
+    let mut value = |tag: &str| {
+        let mut v = tag.as_bytes().to_vec();
+        v.extend((0..12).flat_map(|_| rng(&mut seed).to_le_bytes()));
+        v
+    };
+    for i in 0..4000u32 {
+        db.put(&key(i), &value("first"), WriteOptions::default()).unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    // Every key again, in a scattered order, with every third deleted: level 0 then spans all of
+    // level 1, and the compaction that merges them is large enough to split.
+    let mut model = BTreeMap::new();
+    for n in 0..4000u32 {
+        let i = (n * 2477) % 4000;
+        if i % 3 == 0 {
+            db.delete(&key(i), WriteOptions::default()).unwrap();
+        } else {
+            let v = value("second");
+            db.put(&key(i), &v, WriteOptions::default()).unwrap();
+            model.insert(key(i), v);
+        }
+    }
+    db.compact_range(None, None).unwrap();
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        let stats = db.property("leveldb.stats").unwrap().unwrap_or_default();
+        assert!(stats.contains("split across threads: ") && !stats.contains("split across threads: 0\n"), "no compaction was split:\n{stats}");
+    }
+    let version = db.inner.view().version.clone();
+    for (level, files) in version.files.iter().enumerate().skip(1) {
+        for pair in files.windows(2) {
+            assert!(
+                key::user_key(&pair[0].largest) < key::user_key(&pair[1].smallest),
+                "level {level} overlaps between tables {} and {}",
+                pair[0].number,
+                pair[1].number
+            );
+        }
+    }
+    let all: Vec<_> = model.into_iter().collect();
+    assert_eq!(scan(&db, false, IterBounds::default()), all);
+    db.close().unwrap();
+    let db = small(&fs);
+    assert_eq!(scan(&db, false, IterBounds::default()), all, "after reopen");
+}
