@@ -6,6 +6,8 @@
 //!
 //! Output tables are cut at `max_file_size`, but only between user keys, so the versions of one
 //! key never straddle two tables of a level and each level stays a non-overlapping sorted run.
+//! A large job is merged in several key ranges at once (see `subcompaction`); [`merge`] is the
+//! merge of one range.
 
 use std::sync::{Arc, Mutex};
 
