@@ -9,16 +9,21 @@
 //! merged by one range and the output level stays a sorted run of non-overlapping tables. Each
 //! range writes tables of its own; the compaction installs them all in one edit or none.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::compaction::{self, Job};
-use super::Inner;
+use super::{lock, Inner};
 use crate::engine::error::{Error, Result};
 use crate::engine::key;
 use crate::engine::version::{FileMeta, Version};
 
-/// At most this many ranges run at once, however many cores there are.
-const MAX_PARTS: usize = 4;
+/// At most this many threads merge one job, however many cores there are.
+const MAX_THREADS: usize = 4;
+
+/// Ranges planned per thread: small enough that the worker can take over what a helper starved
+/// of CPU has not begun, large enough that each range fills a few tables.
+const RANGES_PER_THREAD: usize = 4;
 
 /// A range of user keys, `[start, end)`; `None` is unbounded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,10 +68,14 @@ pub(super) fn plan(inputs: &[Arc<FileMeta>], next_inputs: &[Arc<FileMeta>], part
     ranges
 }
 
-/// Merges `job` over the planned ranges, the first on this thread and the others on threads of
-/// their own, and returns every output table in key order. `None` when the database is closing.
-/// Output numbers are recorded in `outputs` as they are taken, so the caller can release them
-/// however the merge ends.
+/// Merges `job` over the planned ranges on this thread and on helper threads, and returns every
+/// output table in key order. `None` when the database is closing. Output numbers are recorded in
+/// `outputs` as they are taken, so the caller can release them however the merge ends.
+///
+/// Ranges are claimed one at a time, so this thread takes over the ranges a starved helper has
+/// not begun. Once none is left it waits for the helpers' last ranges, and flushes any memtable
+/// that fills meanwhile: writers wait for that flush, and a helper at the lowest priority may be
+/// slow to finish on a busy machine.
 pub(super) fn merge(
     inner: &Inner,
     job: &Job,
@@ -74,43 +83,72 @@ pub(super) fn merge(
     smallest_snapshot: u64,
     outputs: &Mutex<Vec<u64>>,
 ) -> Result<Option<Vec<FileMeta>>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let ranges = plan(job.inputs(), job.next_inputs(), cores.min(MAX_PARTS), 4 * inner.options.max_file_size as u64);
-    let Some((first, rest)) = ranges.split_first() else { return Ok(Some(Vec::new())) };
-    if rest.is_empty() {
-        return compaction::merge(inner, job, version, first, smallest_snapshot, true, outputs);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+    let min_bytes = 4 * inner.options.max_file_size as u64;
+    let ranges = plan(job.inputs(), job.next_inputs(), threads * RANGES_PER_THREAD, min_bytes);
+    if ranges.len() < 2 {
+        return compaction::merge(inner, job, version, &KeyRange::default(), smallest_snapshot, true, outputs);
     }
-    inner.split_compactions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::thread::scope(|scope| {
-        let spawned: Vec<_> = rest
-            .iter()
-            .map(|range| {
-                let handle = std::thread::Builder::new().name("todb-subcompaction".into()).spawn_scoped(scope, move || {
+    inner.split_compactions.fetch_add(1, Ordering::Relaxed);
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Merged>>> = ranges.iter().map(|_| Mutex::new(None)).collect();
+    let claim_and_merge = |main: bool| loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let (Some(range), Some(slot)) = (ranges.get(i), results.get(i)) else { return };
+        let merged = compaction::merge(inner, job, version, range, smallest_snapshot, main, outputs);
+        let stop = !matches!(merged, Ok(Some(_)));
+        *lock(slot) = Some(merged);
+        if stop {
+            // A failure or a close: nobody starts another range.
+            next.store(ranges.len(), Ordering::Relaxed);
+            return;
+        }
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        let helpers: Vec<_> = (1..threads.min(ranges.len()))
+            .filter_map(|_| {
+                let spawned = std::thread::Builder::new().name("todb-subcompaction".into()).spawn_scoped(scope, || {
                     lower_priority();
-                    compaction::merge(inner, job, version, range, smallest_snapshot, false, outputs)
+                    claim_and_merge(false);
                 });
-                (range, handle)
+                // Without a helper this thread merges every range itself.
+                spawned.ok()
             })
             .collect();
-        // The first range runs here, and is the one that flushes a full memtable in between.
-        let mut results = vec![compaction::merge(inner, job, version, first, smallest_snapshot, true, outputs)];
-        for (range, handle) in spawned {
-            results.push(match handle {
-                Ok(handle) => handle.join().unwrap_or_else(|_| Err(Error::corruption("a subcompaction thread panicked"))),
-                // No thread to be had: this one merges the range too, after its own.
-                Err(_) => compaction::merge(inner, job, version, range, smallest_snapshot, false, outputs),
-            });
-        }
-        let mut metas = Vec::new();
-        for result in results {
-            match result? {
-                Some(part) => metas.extend(part),
-                None => return Ok(None),
+        claim_and_merge(true);
+        while !helpers.iter().all(|h| h.is_finished()) {
+            match inner.view().imm.clone() {
+                Some(imm) => {
+                    super::background::flush(inner, &imm)?;
+                    inner.bg_cv.notify_all();
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(1)),
             }
         }
-        Ok(Some(metas))
-    })
+        Ok(())
+    })?;
+    let mut metas = Vec::new();
+    let (mut closing, mut unfinished) = (false, false);
+    for slot in results {
+        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(Err(e)) => return Err(e),
+            Some(Ok(Some(part))) => metas.extend(part),
+            Some(Ok(None)) => closing = true,
+            // Not merged: a range after a failure or a close, or one whose helper panicked.
+            None => unfinished = true,
+        }
+    }
+    if closing {
+        return Ok(None);
+    }
+    if unfinished {
+        return Err(Error::corruption("a subcompaction thread stopped without a result"));
+    }
+    Ok(Some(metas))
 }
+
+/// One range's outcome, as `compaction::merge` returns it.
+type Merged = Result<Option<Vec<FileMeta>>>;
 
 /// Gives the calling thread the lowest CPU priority, so that a range merged beside the worker
 /// takes only cores that nothing else wants: on a machine whose cores are all busy (the calling
