@@ -82,12 +82,14 @@ function nativeOf (db) {
   return db[Object.getOwnPropertySymbols(db).find((s) => s.description === 'native')]
 }
 
-// Microtask passes (turns of an `await null` loop) until `promise` settles.
-async function passesUntil (promise) {
+// Microtask passes (turns of an `await null` loop) until `promise` settles, up to `limit`: a
+// promise that waits for the event loop (a read sent to the pool) never settles inside such a
+// loop, which starves the event loop, so the count stops there instead of spinning for ever.
+async function passesUntil (promise, limit = 1000) {
   let done = false
   promise.then(() => { done = true }, () => { done = true })
   let passes = 0
-  while (!done) {
+  while (!done && passes < limit) {
     passes++
     await null
   }
@@ -123,10 +125,18 @@ test('64 callers awaiting gets in a loop stay in step, answered in batches', asy
 
 test('a get made alone is answered without waiting for others to gather', async () => {
   // Warm up: a batch, then lone gets (the first lone get after a batch gathers to learn that
-  // gets now come one at a time).
-  await Promise.all([db.get(key(1)), db.get(key(2))])
+  // gets now come one at a time). The batch reads key 4 too, so that the get measured finds
+  // its table open and its block cached, and needs no thread hop.
+  await Promise.all([db.get(key(4)), db.get(key(2))])
   await db.get(key(3))
-  const passes = await passesUntil(db.get(key(4)))
-  assert.equal(await db.get(key(4)), value(4))
-  assert.ok(passes <= 4, `settled after ${passes} microtask passes`)
+  // One get in 32 may be the one that lets the event loop turn (lib/pace.js) and settles only
+  // after it: the median of nine lone gets is the one to judge.
+  const passes = []
+  for (let i = 0; i < 9; i++) {
+    const got = db.get(key(4))
+    passes.push(await passesUntil(got))
+    assert.equal(await got, value(4))
+  }
+  const median = passes.sort((a, b) => a - b)[4]
+  assert.ok(median <= 4, `settled after ${passes} microtask passes`)
 })
