@@ -162,6 +162,22 @@ mod tests {
         Box::leak(Box::new(IoGate::new(Duration::from_millis(quiet_ms), Duration::from_millis(max_defer_ms))))
     }
 
+    /// Starts a foreground sync on another thread and returns once it is in flight, with the
+    /// thread (which yields the instant the sync ended) and the sender that ends it.
+    fn hold_foreground(gate: &'static IoGate) -> (std::thread::JoinHandle<Instant>, mpsc::Sender<()>) {
+        let (entered_tx, entered_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let fg = std::thread::spawn(move || {
+            gate.foreground(|| {
+                entered_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+            });
+            Instant::now()
+        });
+        entered_rx.recv().unwrap();
+        (fg, release_tx)
+    }
+
     #[test]
     fn an_idle_gate_does_not_wait() {
         let gate = leaked(1, 60_000);
@@ -173,16 +189,7 @@ mod tests {
     #[test]
     fn background_waits_for_a_sync_in_flight_then_the_quiet_period() {
         let gate = leaked(20, 60_000);
-        let (entered_tx, entered_rx) = mpsc::channel();
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let fg = std::thread::spawn(move || {
-            gate.foreground(|| {
-                entered_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-            });
-            Instant::now()
-        });
-        entered_rx.recv().unwrap();
+        let (fg, release_tx) = hold_foreground(gate);
         let bg = std::thread::spawn(move || {
             gate.defer_background();
             Instant::now()
@@ -198,15 +205,7 @@ mod tests {
     #[test]
     fn background_waits_at_most_max_defer() {
         let gate = leaked(1, 40);
-        let (entered_tx, entered_rx) = mpsc::channel();
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let fg = std::thread::spawn(move || {
-            gate.foreground(|| {
-                entered_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-            })
-        });
-        entered_rx.recv().unwrap();
+        let (fg, release_tx) = hold_foreground(gate);
         let t0 = Instant::now();
         gate.defer_background();
         let waited = t0.elapsed();
@@ -250,15 +249,7 @@ mod tests {
         fs.create_dir_all(std::path::Path::new("/d")).unwrap();
         let file = DeferringFile::new(fs.create(std::path::Path::new("/d/t")).unwrap(), gate);
         file.append(b"abc").unwrap();
-        let (entered_tx, entered_rx) = mpsc::channel();
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let fg = std::thread::spawn(move || {
-            gate.foreground(|| {
-                entered_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-            })
-        });
-        entered_rx.recv().unwrap();
+        let (fg, release_tx) = hold_foreground(gate);
         let bg = std::thread::spawn(move || file.sync());
         std::thread::sleep(Duration::from_millis(30));
         assert!(!bg.is_finished(), "the table synced while a foreground sync was in flight");
