@@ -119,7 +119,11 @@ pub(super) fn merge(
         while !helpers.iter().all(|h| h.is_finished()) {
             match inner.view().imm.clone() {
                 Some(imm) => {
-                    super::background::flush(inner, &imm)?;
+                    if let Err(e) = super::background::flush(inner, &imm) {
+                        // The job fails with the flush: helpers finish the range in hand, no more.
+                        next.store(ranges.len(), Ordering::Relaxed);
+                        return Err(e);
+                    }
                     inner.bg_cv.notify_all();
                 }
                 None => std::thread::sleep(std::time::Duration::from_millis(1)),
