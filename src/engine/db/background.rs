@@ -70,14 +70,23 @@ fn finish_due_flush(inner: &Inner) {
     if inner.poisoned().is_some() {
         return;
     }
-    if let Some(imm) = inner.view().imm.clone() {
-        match flush(inner, &imm) {
-            Ok(()) => inner.remove_obsolete_files(),
-            Err(e) => {
-                inner.poison(e);
-            }
+    match flush_waiting(inner) {
+        Ok(true) => inner.remove_obsolete_files(),
+        Ok(false) => {}
+        Err(e) => {
+            inner.poison(e);
         }
     }
+}
+
+/// Flushes the full memtable waiting for the worker, if there is one, and wakes the writers that
+/// wait for it. Called between steps of a long job too, so that writers are not held up by it.
+/// Returns whether there was one.
+pub(super) fn flush_waiting(inner: &Inner) -> Result<bool> {
+    let Some(imm) = inner.view().imm.clone() else { return Ok(false) };
+    flush(inner, &imm)?;
+    inner.bg_cv.notify_all();
+    Ok(true)
 }
 
 /// Does the most urgent job: a flush, then a requested compaction, then one the levels need.

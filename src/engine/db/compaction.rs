@@ -197,9 +197,8 @@ pub(super) fn merge(
             }
             // Writers may be waiting for the memtable being flushed: flush it now rather than
             // after this whole compaction, as LevelDB does.
-            if let Some(imm) = main.then(|| inner.view().imm.clone()).flatten() {
-                super::background::flush(inner, &imm)?;
-                inner.bg_cv.notify_all();
+            if main {
+                super::background::flush_waiting(inner)?;
             }
         }
         let ikey = merged.key();

@@ -117,16 +117,14 @@ pub(super) fn merge(
             .collect();
         claim_and_merge(true);
         while !helpers.iter().all(|h| h.is_finished()) {
-            match inner.view().imm.clone() {
-                Some(imm) => {
-                    if let Err(e) = super::background::flush(inner, &imm) {
-                        // The job fails with the flush: helpers finish the range in hand, no more.
-                        next.store(ranges.len(), Ordering::Relaxed);
-                        return Err(e);
-                    }
-                    inner.bg_cv.notify_all();
+            match super::background::flush_waiting(inner) {
+                Ok(true) => {}
+                Ok(false) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(e) => {
+                    // The job fails with the flush: helpers finish the range in hand, no more.
+                    next.store(ranges.len(), Ordering::Relaxed);
+                    return Err(e);
                 }
-                None => std::thread::sleep(std::time::Duration::from_millis(1)),
             }
         }
         Ok(())

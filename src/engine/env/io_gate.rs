@@ -90,7 +90,6 @@ impl IoGate {
     /// Waits until no foreground sync is in flight and none ended in the last `quiet`, or until
     /// `max_defer` has passed. Returns at once when the gate has been idle.
     pub fn defer_background(&self) {
-        let max_defer = self.max_defer;
         let mut started = None;
         loop {
             let (busy, since_end) = self.state();
@@ -99,7 +98,7 @@ impl IoGate {
             }
             let started = *started.get_or_insert_with(Instant::now);
             let waited = started.elapsed();
-            if waited >= max_defer {
+            if waited >= self.max_defer {
                 return;
             }
             // Short naps: the wait ends soon after the quiet period does, without spinning a core
@@ -108,7 +107,7 @@ impl IoGate {
                 Some(d) if !busy => self.quiet.saturating_sub(d),
                 _ => self.quiet,
             };
-            let nap = until_quiet.min(max_defer - waited).clamp(Duration::from_micros(50), Duration::from_micros(500));
+            let nap = until_quiet.min(self.max_defer - waited).clamp(Duration::from_micros(50), Duration::from_micros(500));
             std::thread::sleep(nap);
         }
     }
