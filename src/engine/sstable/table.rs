@@ -117,21 +117,35 @@ impl Table {
         self.filter.is_some()
     }
 
-    /// Reads the data block an index entry's value points at, through the cache.
-    fn read_data_block(&self, index_value: &[u8], fill_cache: bool) -> Result<Arc<Block>> {
-        self.read_data_block_in(index_value, fill_cache, false)
+    /// Reads the data block an index entry's value points at, through the cache. A block read
+    /// from the file is decoded into `spare`'s memory when it has any.
+    fn read_data_block(&self, index_value: &[u8], fill_cache: bool, spare: Vec<u8>) -> Result<Arc<Block>> {
+        self.read_data_block_with(index_value, fill_cache, false, spare)
     }
 
     /// `read_data_block`, failing with `Error::Incomplete` when `memory_only` and the block is
     /// neither cached nor in pages the OS holds.
     fn read_data_block_in(&self, index_value: &[u8], fill_cache: bool, memory_only: bool) -> Result<Arc<Block>> {
+        self.read_data_block_with(index_value, fill_cache, memory_only, Vec::new())
+    }
+
+    fn read_data_block_with(
+        &self,
+        index_value: &[u8],
+        fill_cache: bool,
+        memory_only: bool,
+        spare: Vec<u8>,
+    ) -> Result<Arc<Block>> {
         let ctx = in_table(self.file_number);
         let (handle, _) = BlockHandle::decode(index_value)
             .ok_or_else(|| ctx(Error::corruption("bad block handle in index block")))?;
         if let Some(block) = self.cache.as_ref().and_then(|c| c.get(self.cache_id, handle.offset)) {
             return Ok(block);
         }
-        let buffer = self.cache.as_ref().map(|c| c.take_buffer(self.cache_id, handle.offset)).unwrap_or_default();
+        let buffer = match &self.cache {
+            Some(cache) if spare.capacity() == 0 => cache.take_buffer(self.cache_id, handle.offset),
+            _ => spare,
+        };
         let data = match read_block_into(&*self.file, &handle, self.verify_checksums, memory_only, buffer) {
             Err(Error::Incomplete) => return Err(Error::Incomplete),
             other => other.map_err(&ctx)?,
@@ -286,14 +300,17 @@ impl TableIterator {
         if self.data.is_some() && self.data_handle == handle {
             return;
         }
-        if let Some(old) = self.data.take().filter(|_| self.readahead.is_some()) {
+        // A block no cache holds is this iterator's alone; a seek to a random key reads one such
+        // block after another, and reusing the memory spares an allocation and a free each time.
+        if let Some(old) = self.data.take() {
             if let Ok(block) = Arc::try_unwrap(old.into_block()) {
                 self.spare = block.into_data();
             }
         }
+        let spare = std::mem::take(&mut self.spare);
         let read = match self.readahead.as_mut() {
-            Some(window) => self.table.read_data_block_ahead(handle, window, std::mem::take(&mut self.spare)),
-            None => self.table.read_data_block(handle, self.fill_cache),
+            Some(window) => self.table.read_data_block_ahead(handle, window, spare),
+            None => self.table.read_data_block(handle, self.fill_cache, spare),
         };
         match read {
             Ok(block) => {
