@@ -79,20 +79,21 @@ export declare class NativeDb {
 /** A cursor in one direction over a range, at a fixed snapshot. */
 export declare class NativeIterator {
   /**
-   * Up to `size` entries, stopping early once `max_bytes` of keys and values are gathered
-   * (always at least one), packed into one Buffer that JavaScript unpacks (`lib/iterator.js`):
+   * Up to `size` entries, stopping early once more than `max_bytes` of the keys and values
+   * asked for are gathered (always at least one; classic-level's rule), packed for JavaScript to unpack (`lib/iterator.js`):
    *
    * ```text
    * count: u32 | (key_len: u32, value_len: u32) * count | (key bytes, value bytes) * count
    * ```
    *
    * All little-endian; a key or value not asked for has length 0. A count of 0 means the end.
-   * One Buffer per batch replaces two JavaScript values per entry made through napi, which
-   * cost more than the read itself. The Buffer is a copy: an external Buffer over the Vec
-   * would need a finalizer per batch, and finalizers run on later event-loop turns at a cost
-   * of their own.
+   * A short batch goes into the scratch Buffer when it fits, and the call returns the bytes
+   * written; otherwise it comes back as a Buffer of its own. One packed batch replaces two
+   * JavaScript values per entry made through napi, which cost more than the read itself; and
+   * a new Buffer per call cost a seek with a short `nextv` about a fifth of its time (V8
+   * allocates, tracks and sweeps each one's memory, on a thread it has to wake).
    */
-  nextv(size: number, maxBytes: number): Buffer
+  nextv(size: number, maxBytes: number): number | Buffer
   /**
    * Moves to `target` (or the next key in iteration order). Out-of-range targets end the
    * iterator.

@@ -603,9 +603,10 @@ export interface AdditionalIteratorOptions {
   fillCache?: boolean | undefined
 
   /**
-   * Limit the amount of data (in bytes of keys and values) that the iterator will hold in
-   * memory: a `nextv()` call stops gathering entries once this much is gathered (it always
-   * yields at least one entry).
+   * Limit the amount of data (in bytes of the keys and values read) that the iterator will
+   * hold in memory: a `nextv()` call stops gathering entries once more than this much is
+   * gathered (it always yields at least one entry). Key iterators count only keys, and value
+   * iterators only values, as classic-level does.
    *
    * @defaultValue `16 * 1024`
    */

@@ -14,6 +14,7 @@ const { Snapshot, nativeSnapshot } = require('./lib/snapshot.js')
 const { nativeRange, plainBytes } = require('./lib/range.js')
 const { withCallbacks, popCallback, settle } = require('./lib/callbacks.js')
 const { pace } = require('./lib/pace.js')
+const { scratch, scratchInts, copyOut } = require('./lib/scratch.js')
 
 const kLocation = Symbol('location')
 const kNative = Symbol('native')
@@ -26,11 +27,6 @@ const kReadsInFlight = Symbol('readsInFlight')
 const kLoneGet = Symbol('loneGet')
 const kLoneGets = Symbol('loneGets')
 
-// Values up to this size are read through it (see _getSync); one per thread, shared by every
-// database, as JavaScript runs one call at a time.
-const scratch = Buffer.allocUnsafeSlow(64 * 1024)
-// getBatch's answers open the scratch Buffer: one i32 per key.
-const scratchInts = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length >> 2)
 // Reads gathered in one tick go to native code together, at most this many per call.
 const MAX_READ_BATCH = 256
 // Microtask passes without a new get after which gathered gets are answered (see #gatherReads).
@@ -43,14 +39,6 @@ const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
   'maxOpenFiles', 'blockRestartInterval', 'maxFileSize'
 ]
-
-// A Buffer of its own holding `length` bytes of the scratch Buffer from `at` (Node's pooled
-// allocator makes this far cheaper than a Buffer made by native code).
-function copyOut (at, length) {
-  const value = Buffer.allocUnsafe(length)
-  scratch.copy(value, 0, at, at + length)
-  return value
-}
 
 // Writes `batch` on this thread; false, with nothing written, when the write would wait for the
 // background worker (then use writeOnPool). Native code copies the batch: it may be reused after.

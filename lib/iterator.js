@@ -5,6 +5,7 @@ const { AbortError } = require('abstract-level/lib/errors')
 const { nativeRange } = require('./range.js')
 const { nativeSnapshot } = require('./snapshot.js')
 const { pace, paceBatch } = require('./pace.js')
+const { scratch, copyOut } = require('./scratch.js')
 
 const kNative = Symbol('native')
 const kCache = Symbol('cache')
@@ -30,6 +31,11 @@ const NEXT_CACHE_SIZE = 1000
 const pickEntry = (flat, i) => [flat[i], flat[i + 1]]
 const pickKey = (flat, i) => flat[i]
 const pickValue = (flat, i) => flat[i + 1]
+
+function bytesAt (blob, inScratch, utf8, at, length) {
+  if (utf8) return blob.utf8Slice(at, at + length)
+  return inScratch ? copyOut(at, length) : blob.subarray(at, at + length)
+}
 
 // Reads run on the calling thread: a memtable or a cached block answers without waiting on a
 // disk, so each batch is one synchronous native call and the promise settles at once.
@@ -58,10 +64,14 @@ function nativeIteratorClass (Base, pick, wants) {
       this[kEnded] = false
     }
 
-    // Unpacks a native batch (layout in src/binding/iterator.rs) into [key0, value0, ...].
-    // Buffer values are views of the batch, which highWaterMarkBytes keeps small.
+    // Unpacks a native batch (layout in src/binding/iterator.rs) into [key0, value0, ...]. A
+    // batch in the scratch Buffer is read out before anything else can write there: its Buffer
+    // values are copies. A batch too big for it comes as a Buffer of its own, and its Buffer
+    // values are views of that, which highWaterMarkBytes keeps small.
     #fetch (size) {
-      const blob = this[kNative].nextv(size, this[kHighWaterMarkBytes])
+      const answer = this[kNative].nextv(size, this[kHighWaterMarkBytes])
+      const inScratch = typeof answer === 'number'
+      const blob = inScratch ? scratch : answer
       const count = blob.readUInt32LE(0)
       if (count === 0) this[kEnded] = true
       const flat = new Array(count * 2)
@@ -73,9 +83,9 @@ function nativeIteratorClass (Base, pick, wants) {
       for (let i = 0; i < count; i++) {
         const keyLength = blob.readUInt32LE(4 + i * 8)
         const valueLength = blob.readUInt32LE(8 + i * 8)
-        if (keys) flat[2 * i] = keyUtf8 ? blob.utf8Slice(at, at + keyLength) : blob.subarray(at, at + keyLength)
+        if (keys) flat[2 * i] = bytesAt(blob, inScratch, keyUtf8, at, keyLength)
         at += keyLength
-        if (values) flat[2 * i + 1] = valueUtf8 ? blob.utf8Slice(at, at + valueLength) : blob.subarray(at, at + valueLength)
+        if (values) flat[2 * i + 1] = bytesAt(blob, inScratch, valueUtf8, at, valueLength)
         at += valueLength
       }
       return flat

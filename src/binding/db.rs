@@ -34,10 +34,11 @@ fn posix() -> Arc<dyn Fs> {
 pub struct NativeDb {
     location: PathBuf,
     db: Arc<Mutex<Option<Db>>>,
-    /// A Buffer JavaScript lends once (`setScratch`) for `getInto` to copy values into: copying
-    /// out of it with Node's pooled allocator is far cheaper than a napi Buffer per value. The
-    /// `Buffer` holds a reference, so the memory lives as long as this handle.
-    scratch: Mutex<Option<Buffer>>,
+    /// A Buffer JavaScript lends once (`setScratch`) for `getInto`, `getBatch` and iterators'
+    /// `nextv` to copy into: copying out of it with Node's pooled allocator is far cheaper than a
+    /// napi Buffer per call. The `Buffer` holds a reference, so the memory lives as long as this
+    /// handle and its iterators.
+    scratch: Arc<Mutex<Option<Buffer>>>,
 }
 
 impl NativeDb {
@@ -56,7 +57,7 @@ impl NativeDb {
     /// A handle for the database at `location`; nothing is opened yet.
     #[napi(constructor)]
     pub fn new(location: String) -> NativeDb {
-        NativeDb { location: PathBuf::from(location), db: Arc::new(Mutex::new(None)), scratch: Mutex::new(None) }
+        NativeDb { location: PathBuf::from(location), db: Arc::new(Mutex::new(None)), scratch: Arc::new(Mutex::new(None)) }
     }
 
     /// Opens the database on the pool (it reads the MANIFEST and replays logs).
@@ -290,7 +291,7 @@ impl NativeDb {
         let db = self.db()?;
         let options = Self::read_options(snapshot, fill_cache)?;
         let it = db.iter(&options, reverse, bounds(lower, lower_inclusive, upper, upper_inclusive)).map_err(to_js)?;
-        Ok(NativeIterator::new(it, keys, values))
+        Ok(NativeIterator::new(it, keys, values, Arc::clone(&self.scratch)))
     }
 
     /// Holds the current state for reads through the returned snapshot.
