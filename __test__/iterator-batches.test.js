@@ -92,3 +92,13 @@ test('utf8 values, view values and key-only iterators read the same bytes', asyn
   const keys = await db.keys({ gte: 'k0298' }).nextv(4)
   assert.deepEqual(keys, ['k0298', 'k0299', 'z0', 'z1'])
 })
+
+test('Buffer keys beside string values stay intact after later reads', async () => {
+  const entries = await db.iterator({ gte: 'k0020', keyEncoding: 'buffer', valueEncoding: 'hex' }).nextv(3)
+  const bufferKeys = await db.keys({ gte: 'k0030', keyEncoding: 'buffer' }).nextv(3)
+  await db.iterator({ gte: 'k0100' }).nextv(8)
+  await other.iterator({ gte: 'k0200', keyEncoding: 'buffer' }).nextv(8)
+  assert.deepEqual(entries.map(([key]) => key.toString()), ['k0020', 'k0021', 'k0022'])
+  assert.equal(entries[2][1], valueOf(22).toString('hex'))
+  assert.deepEqual(bufferKeys.map((key) => key.toString()), ['k0030', 'k0031', 'k0032'])
+})

@@ -32,11 +32,6 @@ const pickEntry = (flat, i) => [flat[i], flat[i + 1]]
 const pickKey = (flat, i) => flat[i]
 const pickValue = (flat, i) => flat[i + 1]
 
-function bytesAt (blob, inScratch, utf8, at, length) {
-  if (utf8) return blob.utf8Slice(at, at + length)
-  return inScratch ? copyOut(at, length) : blob.subarray(at, at + length)
-}
-
 // Reads run on the calling thread: a memtable or a cached block answers without waiting on a
 // disk, so each batch is one synchronous native call and the promise settles at once.
 function nativeIteratorClass (Base, pick, wants) {
@@ -64,28 +59,32 @@ function nativeIteratorClass (Base, pick, wants) {
       this[kEnded] = false
     }
 
-    // Unpacks a native batch (layout in src/binding/iterator.rs) into [key0, value0, ...]. A
-    // batch in the scratch Buffer is read out before anything else can write there: its Buffer
-    // values are copies. A batch too big for it comes as a Buffer of its own, and its Buffer
-    // values are views of that, which highWaterMarkBytes keeps small.
+    // Unpacks a native batch (layout in src/binding/iterator.rs) into [key0, value0, ...].
+    // Buffer keys and values are views of the batch, which highWaterMarkBytes keeps small. A
+    // batch in the scratch Buffer is read out before anything else can write there; if it has
+    // Buffer pieces, it is first copied whole into a Buffer of its own (one copy is cheaper
+    // than one per piece).
     #fetch (size) {
       const answer = this[kNative].nextv(size, this[kHighWaterMarkBytes])
-      const inScratch = typeof answer === 'number'
-      const blob = inScratch ? scratch : answer
-      const count = blob.readUInt32LE(0)
-      if (count === 0) this[kEnded] = true
-      const flat = new Array(count * 2)
       const keys = this[kKeys]
       const values = this[kValues]
       const keyUtf8 = this[kKeyUtf8]
       const valueUtf8 = this[kValueUtf8]
+      let blob = answer
+      if (typeof answer === 'number') {
+        const views = (keys && !keyUtf8) || (values && !valueUtf8)
+        blob = views ? copyOut(0, answer) : scratch
+      }
+      const count = blob.readUInt32LE(0)
+      if (count === 0) this[kEnded] = true
+      const flat = new Array(count * 2)
       let at = 4 + count * 8
       for (let i = 0; i < count; i++) {
         const keyLength = blob.readUInt32LE(4 + i * 8)
         const valueLength = blob.readUInt32LE(8 + i * 8)
-        if (keys) flat[2 * i] = bytesAt(blob, inScratch, keyUtf8, at, keyLength)
+        if (keys) flat[2 * i] = keyUtf8 ? blob.utf8Slice(at, at + keyLength) : blob.subarray(at, at + keyLength)
         at += keyLength
-        if (values) flat[2 * i + 1] = bytesAt(blob, inScratch, valueUtf8, at, valueLength)
+        if (values) flat[2 * i + 1] = valueUtf8 ? blob.utf8Slice(at, at + valueLength) : blob.subarray(at, at + valueLength)
         at += valueLength
       }
       return flat
