@@ -346,6 +346,54 @@ class TodbCore extends AbstractLevel {
     return options.sync ? this.#write(batch, options, true) : this[kCoalesced].promise
   }
 
+  // abstract-level's batch() clones each operation and looks its encodings up one by one, about
+  // a third of what a batch of small puts costs on this thread. When nothing can tell the
+  // difference (the database is open, with no prewrite hook and no 'write' listener, and every
+  // operation is a plain put with a key and a value or a del with a key, with no encodings or
+  // sublevel of its own), the operations are encoded here, straight into the write. Anything
+  // else takes abstract-level's path, which also reports every error.
+  batch (operations, options) {
+    if (arguments.length === 0 || !this.#plainBatch(operations, options)) return super.batch(...arguments)
+    const keyEncoding = this.keyEncoding()
+    const valueEncoding = this.valueEncoding()
+    const length = operations.length
+    // Encoded in full before any of it joins a write, so that an encoding that throws leaves
+    // nothing half-written.
+    const keys = new Array(length)
+    const values = new Array(length)
+    try {
+      for (let i = 0; i < length; i++) {
+        const op = operations[i]
+        keys[i] = keyEncoding.encode(op.key)
+        if (op.type === 'put') values[i] = valueEncoding.encode(op.value)
+      }
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const sync = options != null && options.sync === true
+    const batch = sync ? this.#spareBatch() : this.#pendingBatch().batch
+    for (let i = 0; i < length; i++) {
+      if (operations[i].type === 'put') batch.put(keys[i], values[i])
+      else batch.del(keys[i])
+    }
+    return sync ? this.#write(batch, options, true) : this[kCoalesced].promise
+  }
+
+  // Whether batch(operations, options) may take the path above.
+  #plainBatch (operations, options) {
+    if (this.status !== 'open' || !this.hooks.prewrite.noop || this.listenerCount('write') > 0) return false
+    if (!Array.isArray(operations) || operations.length === 0) return false
+    if (options != null && (typeof options !== 'object' || options.keyEncoding != null ||
+      options.valueEncoding != null || options.sublevel != null)) return false
+    for (let i = 0; i < operations.length; i++) {
+      const op = operations[i]
+      if (typeof op !== 'object' || op === null || op.key == null) return false
+      if (op.keyEncoding != null || op.valueEncoding != null || op.sublevel != null) return false
+      if (op.type === 'put' ? op.value == null : op.type !== 'del') return false
+    }
+    return true
+  }
+
   // The operations join the group whole, so the batch stays atomic.
   _batch (operations, options) {
     const batch = options.sync ? this.#spareBatch() : this.#pendingBatch().batch

@@ -115,3 +115,43 @@ test('batch(), chained batches and grouped puts store every key and value byte f
   assert.deepEqual(stored, expected)
   await db.close()
 })
+
+// batch() encodes plain operations itself rather than through abstract-level (index.js); what it
+// does must be what abstract-level's path does, and an encoding that throws must leave nothing
+// of the batch written.
+test('batch() encodes with the database encodings, atomically, and leaves the rest to abstract-level', async () => {
+  const refuse = {
+    name: 'refuse-bad',
+    format: 'utf8',
+    encode: (data) => {
+      if (data === 'bad') throw new Error('cannot encode bad')
+      return 'x:' + data
+    },
+    decode: (data) => data.slice(2)
+  }
+  const db = new Todb(root + '/encodings', { keyEncoding: refuse, valueEncoding: 'json' })
+  await db.open()
+  await db.batch([{ type: 'put', key: 'a', value: { n: 1 } }, { type: 'put', key: 'b', value: [2] }])
+  await assert.rejects(db.batch([{ type: 'put', key: 'c', value: 3 }, { type: 'del', key: 'a' }, { type: 'put', key: 'bad', value: 4 }]), /cannot encode bad/)
+  // Nothing of the refused batch was written, not even by a later write in the same tick.
+  await db.put('d', 5)
+  const stored = await db.iterator({ keyEncoding: 'utf8', valueEncoding: 'utf8' }).all()
+  assert.deepEqual(stored, [['x:a', '{"n":1}'], ['x:b', '[2]'], ['x:d', '5']])
+  // Per-operation encodings, write listeners and prewrite hooks take abstract-level's path.
+  await db.batch([{ type: 'put', key: 'e', value: 'raw', valueEncoding: 'utf8', keyEncoding: 'utf8' }])
+  assert.equal(await db.get('e', { keyEncoding: 'utf8', valueEncoding: 'utf8' }), 'raw')
+  const seen = []
+  const onWrite = (ops) => seen.push(...ops.map((op) => op.key))
+  db.on('write', onWrite)
+  await db.batch([{ type: 'del', key: 'd' }])
+  db.off('write', onWrite)
+  assert.deepEqual(seen, ['d'])
+  db.hooks.prewrite.add((op) => { if (op.type === 'put') op.value = { hooked: op.value } })
+  await db.batch([{ type: 'put', key: 'f', value: 6 }])
+  assert.deepEqual(await db.get('f'), { hooked: 6 })
+  await assert.rejects(db.batch([{ type: 'put', key: 'g' }]), { code: 'LEVEL_INVALID_VALUE' })
+  await assert.rejects(db.batch([{ type: 'put', value: 1 }]), { code: 'LEVEL_INVALID_KEY' })
+  await assert.rejects(db.batch([{ type: 'nope', key: 'h' }]), TypeError)
+  await db.close()
+  await assert.rejects(db.batch([{ type: 'put', key: 'i', value: 1 }]), { code: 'LEVEL_DATABASE_NOT_OPEN' })
+})
