@@ -36,7 +36,9 @@ impl LevelIterator {
 
     fn open(&mut self, index: usize) -> bool {
         self.index = index;
-        self.current = None;
+        // A seek to a random key lands in another table almost every time; the block memory the
+        // last table's cursor held serves the next one's reads.
+        let spare = self.current.take().map(TableIterator::into_spare).unwrap_or_default();
         let Some(file) = self.files.get(index) else { return false };
         let opened = match self.sequential {
             true => self.tables.table(file.number).map(|t| t.iter_sequential()),
@@ -44,7 +46,7 @@ impl LevelIterator {
         };
         match opened {
             Ok(it) => {
-                self.current = Some(it);
+                self.current = Some(it.with_spare(spare));
                 true
             }
             Err(e) => {

@@ -291,6 +291,21 @@ pub struct TableIterator {
 }
 
 impl TableIterator {
+    /// Memory for this iterator's uncached block reads: a level iterator moving to the next
+    /// table hands over what the last table's iterator held (see `into_spare`).
+    pub fn with_spare(mut self, spare: Vec<u8>) -> TableIterator {
+        self.spare = spare;
+        self
+    }
+
+    /// The memory of the block this iterator alone holds, if any, for another to reuse.
+    pub fn into_spare(mut self) -> Vec<u8> {
+        match self.data.take().map(|d| Arc::try_unwrap(d.into_block())) {
+            Some(Ok(block)) => block.into_data(),
+            _ => std::mem::take(&mut self.spare),
+        }
+    }
+
     fn load_data_block(&mut self) {
         if !self.index.valid() {
             self.data = None;
