@@ -80,18 +80,21 @@ export declare class NativeDb {
 export declare class NativeIterator {
   /**
    * Up to `size` entries, stopping early once more than `max_bytes` of the keys and values
-   * asked for are gathered (always at least one; classic-level's rule), packed for JavaScript to unpack (`lib/iterator.js`):
+   * asked for are gathered (always at least one; classic-level's rule), packed for
+   * JavaScript to unpack (`lib/iterator.js`):
    *
    * ```text
-   * count: u32 | (key_len: u32, value_len: u32) * count | (key bytes, value bytes) * count
+   * count: u32 | flags: u32 | key_len: u32 * count | value_len: u32 * count
+   *   | every key's bytes | every value's bytes
    * ```
    *
-   * All little-endian; a key or value not asked for has length 0. A count of 0 means the end.
-   * A short batch goes into the scratch Buffer when it fits, and the call returns the bytes
-   * written; otherwise it comes back as a Buffer of its own. One packed batch replaces two
-   * JavaScript values per entry made through napi, which cost more than the read itself; and
-   * a new Buffer per call cost a seek with a short `nextv` about a fifth of its time (V8
-   * allocates, tracks and sweeps each one's memory, on a thread it has to wake).
+   * All little-endian; `flags` holds `KEYS_ASCII` and `VALUES_ASCII`; a key or value not
+   * asked for has length 0. A count of 0 means the end. A short batch goes into the scratch
+   * Buffer when it fits, and the call returns the bytes written; otherwise it comes back as a
+   * Buffer of its own. One packed batch replaces two JavaScript values per entry made through
+   * napi, which cost more than the read itself; and a new Buffer per call cost a seek with a
+   * short `nextv` about a fifth of its time (V8 allocates, tracks and sweeps each one's
+   * memory, on a thread it has to wake).
    */
   nextv(size: number, maxBytes: number): number | Buffer
   /**

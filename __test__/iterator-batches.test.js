@@ -102,3 +102,19 @@ test('Buffer keys beside string values stay intact after later reads', async () 
   assert.equal(entries[2][1], valueOf(22).toString('hex'))
   assert.deepEqual(bufferKeys.map((key) => key.toString()), ['k0030', 'k0031', 'k0032'])
 })
+
+test('non-ASCII string keys and values read back exactly, beside ASCII ones', async () => {
+  const mixed = new Todb(path.join(root, 'mixed'))
+  await mixed.open()
+  const entries = [['a-plain', 'ascii'], ['b-café', 'crème brûlée'], ['c-😀', '\u{1F600} and text'], ['d-plain', 'naïve']]
+  await mixed.batch(entries.map(([key, value]) => ({ type: 'put', key, value })))
+  // Short batches (the scratch Buffer) and a full one; keys alone; and a batch all ASCII.
+  assert.deepEqual(await mixed.iterator().nextv(10), entries)
+  assert.deepEqual(await mixed.iterator({ highWaterMarkBytes: 0 }).nextv(10), [entries[0]])
+  assert.deepEqual(await mixed.keys().all(), entries.map(([key]) => key))
+  assert.deepEqual(await mixed.values({ gte: 'b', lt: 'c' }).nextv(5), ['crème brûlée'])
+  assert.deepEqual(await mixed.iterator({ lt: 'b' }).nextv(5), [entries[0]])
+  const asBuffers = await mixed.iterator({ keyEncoding: 'buffer', valueEncoding: 'buffer' }).nextv(10)
+  assert.deepEqual(asBuffers, entries.map(([key, value]) => [Buffer.from(key), Buffer.from(value)]))
+  await mixed.close()
+})
