@@ -89,7 +89,7 @@ export declare class NativeIterator {
    * ```
    *
    * All little-endian; `flags` holds `KEYS_ASCII` and `VALUES_ASCII`; a key or value not
-   * asked for has length 0. A count of 0 means the end. A short batch goes into the scratch
+   * asked for has length 0. A count of 0 means the end. The batch goes into the scratch
    * Buffer when it fits, and the call returns the bytes written; otherwise it comes back as a
    * Buffer of its own. One packed batch replaces two JavaScript values per entry made through
    * napi, which cost more than the read itself; and a new Buffer per call cost a seek with a

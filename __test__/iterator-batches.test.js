@@ -1,8 +1,8 @@
 'use strict'
 
-// How an iterator's batches reach JavaScript: a short batch is answered in the scratch Buffer
-// that every database on the thread shares (lib/scratch.js), a long or large one in a Buffer of
-// its own. Whatever the path, each value handed out must be the right bytes and stay so after
+// How an iterator's batches reach JavaScript: a batch that fits is answered in the scratch Buffer
+// that every database on the thread shares (lib/scratch.js), a larger one in a Buffer of its
+// own. Whatever the path, each value handed out must be the right bytes and stay so after
 // later reads reuse the scratch Buffer.
 
 const { test, before, after } = require('node:test')
@@ -39,7 +39,7 @@ after(async () => {
   rmDir(root)
 })
 
-test('short batches hand out values that later reads do not overwrite', async () => {
+test('batches in the scratch Buffer hand out values that later reads do not overwrite', async () => {
   const it = db.iterator({ gte: 'k0010' })
   const first = await it.nextv(5)
   const keys = first.map(([key]) => key)
@@ -58,7 +58,7 @@ test('short batches hand out values that later reads do not overwrite', async ()
   await Promise.all([it.close(), elsewhere.close(), onOther.close()])
 })
 
-test('next() and seek() read the right entries through short batches', async () => {
+test('next() and seek() read the right entries through the scratch Buffer', async () => {
   const it = db.iterator()
   it.seek('k0123')
   const [key, value] = await it.next()
@@ -73,6 +73,7 @@ test('next() and seek() read the right entries through short batches', async () 
 
 test('long batches and batches larger than the scratch Buffer read every value', async () => {
   const all = await db.iterator({ lt: 'l' }).all()
+  await db.iterator({ gte: 'k0100' }).nextv(500)
   assert.equal(all.length, 300)
   all.forEach(([key, value], i) => {
     assert.equal(key, 'k' + pad(i, 4))

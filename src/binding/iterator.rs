@@ -22,10 +22,6 @@ pub fn bounds(lower: Option<Bytes>, lower_inclusive: bool, upper: Option<Bytes>,
     IterBounds { lower: side(lower, lower_inclusive), upper: side(upper, upper_inclusive) }
 }
 
-/// Batches of at most this many entries are answered in the scratch Buffer. Longer ones gain
-/// nothing from it: JavaScript copies a batch with Buffer keys or values out of the scratch
-/// Buffer whole, and past a few KiB that copy is a Buffer of its own, as napi would make.
-const SCRATCH_ENTRIES: u32 = 32;
 /// A batch's memory past this size (large values) is freed after the call rather than held.
 const KEEP_BYTES: usize = 1 << 20;
 /// Flags in a packed batch's header: every key (value) in it is ASCII, so that JavaScript may
@@ -80,7 +76,7 @@ impl NativeIterator {
     /// ```
     ///
     /// All little-endian; `flags` holds `KEYS_ASCII` and `VALUES_ASCII`; a key or value not
-    /// asked for has length 0. A count of 0 means the end. A short batch goes into the scratch
+    /// asked for has length 0. A count of 0 means the end. The batch goes into the scratch
     /// Buffer when it fits, and the call returns the bytes written; otherwise it comes back as a
     /// Buffer of its own. One packed batch replaces two JavaScript values per entry made through
     /// napi, which cost more than the read itself; and a new Buffer per call cost a seek with a
@@ -138,7 +134,7 @@ impl NativeIterator {
         let parts: [&[u8]; 5] = [&header, key_lengths, value_lengths, keys, values];
         let total: usize = parts.iter().map(|p| p.len()).sum();
         let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(mut dst) = scratch.as_mut().and_then(|s| s.get_mut(..total)).filter(|_| count <= SCRATCH_ENTRIES) {
+        if let Some(mut dst) = scratch.as_mut().and_then(|s| s.get_mut(..total)) {
             for part in parts {
                 let (head, rest) = dst.split_at_mut(part.len());
                 head.copy_from_slice(part);
