@@ -370,7 +370,7 @@ class TodbCore extends AbstractLevel {
     } catch (err) {
       return Promise.reject(err)
     }
-    const sync = options != null && options.sync === true
+    const sync = !!(options && options.sync)
     const batch = sync ? this.#spareBatch() : this.#pendingBatch().batch
     for (let i = 0; i < length; i++) {
       if (operations[i].type === 'put') batch.put(keys[i], values[i])
