@@ -136,17 +136,30 @@ impl Table {
         memory_only: bool,
         spare: Vec<u8>,
     ) -> Result<Arc<Block>> {
+        self.data_block(index_value, fill_cache, |handle| {
+            let buffer = match &self.cache {
+                Some(cache) if spare.capacity() == 0 => cache.take_buffer(self.cache_id, handle.offset),
+                _ => spare,
+            };
+            read_block_into(&*self.file, handle, self.verify_checksums, memory_only, buffer)
+        })
+    }
+
+    /// The data block an index entry's value points at: the cache's if it holds it, else made of
+    /// the bytes `read` returns for its handle, and cached if `fill_cache`.
+    fn data_block(
+        &self,
+        index_value: &[u8],
+        fill_cache: bool,
+        read: impl FnOnce(&BlockHandle) -> Result<Vec<u8>>,
+    ) -> Result<Arc<Block>> {
         let ctx = in_table(self.file_number);
         let (handle, _) = BlockHandle::decode(index_value)
             .ok_or_else(|| ctx(Error::corruption("bad block handle in index block")))?;
         if let Some(block) = self.cache.as_ref().and_then(|c| c.get(self.cache_id, handle.offset)) {
             return Ok(block);
         }
-        let buffer = match &self.cache {
-            Some(cache) if spare.capacity() == 0 => cache.take_buffer(self.cache_id, handle.offset),
-            _ => spare,
-        };
-        let data = match read_block_into(&*self.file, &handle, self.verify_checksums, memory_only, buffer) {
+        let data = match read(&handle) {
             Err(Error::Incomplete) => return Err(Error::Incomplete),
             other => other.map_err(&ctx)?,
         };
@@ -247,16 +260,10 @@ impl Table {
         window: &mut (Vec<u8>, u64),
         spare: Vec<u8>,
     ) -> Result<Arc<Block>> {
-        let ctx = in_table(self.file_number);
-        let (handle, _) = BlockHandle::decode(index_value)
-            .ok_or_else(|| ctx(Error::corruption("bad block handle in index block")))?;
-        if let Some(block) = self.cache.as_ref().and_then(|c| c.get(self.cache_id, handle.offset)) {
-            return Ok(block);
-        }
         let (bytes, at) = window;
-        let data =
-            read_block_ahead(&*self.file, &handle, self.verify_checksums, bytes, at, READAHEAD, spare).map_err(&ctx)?;
-        Ok(Arc::new(Block::new(data, handle.offset).map_err(&ctx)?))
+        self.data_block(index_value, false, |handle| {
+            read_block_ahead(&*self.file, handle, self.verify_checksums, bytes, at, READAHEAD, spare)
+        })
     }
 
     /// The approximate file offset where entries for `ikey` would start: the offset of the data
