@@ -5,7 +5,7 @@ const { AbortError } = require('abstract-level/lib/errors')
 const { nativeRange } = require('./range.js')
 const { nativeSnapshot } = require('./snapshot.js')
 const { pace, paceBatch } = require('./pace.js')
-const { scratch, copyOut } = require('./scratch.js')
+const { scratch, scratchWords, copyOut } = require('./scratch.js')
 const os = require('node:os')
 
 const kNative = Symbol('native')
@@ -36,7 +36,6 @@ const valueItem = (key, value) => value
 const KEYS_ASCII = 1
 const VALUES_ASCII = 2
 const littleEndian = os.endianness() === 'LE'
-const scratchWords = littleEndian ? new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length >> 2) : null
 
 // The first `n` little-endian u32 words of `blob`, as an array to index.
 function wordsOf (blob, n) {
@@ -51,8 +50,7 @@ class Pieces {
   constructor (blob, at, end, utf8, ascii) {
     this.blob = blob
     this.at = at
-    // Buffer pieces are views of the batch's memory.
-    this.views = !utf8
+    // Strings; otherwise Buffer pieces, views of the batch's memory.
     this.utf8 = utf8
     // All-ASCII strings: one decoded run, cut by byte offsets (which are character offsets).
     this.text = utf8 && ascii ? blob.latin1Slice(at, end) : null
@@ -118,15 +116,15 @@ function nativeIteratorClass (Base, item, wants) {
         return []
       }
       const flags = blob.readUInt32LE(4)
-      const words = inScratch ? scratchWords : wordsOf(blob, 2 + 2 * count)
+      const words = inScratch && littleEndian ? scratchWords : wordsOf(blob, 2 + 2 * count)
       const keysAt = 8 + count * 8
       let valuesAt = keysAt
       for (let i = 0; i < count; i++) valuesAt += words[2 + i]
       const end = inScratch ? answer : blob.length
       const keys = this[kKeys] ? new Pieces(blob, keysAt, valuesAt, this[kKeyUtf8], flags & KEYS_ASCII) : null
       const values = this[kValues] ? new Pieces(blob, valuesAt, end, this[kValueUtf8], flags & VALUES_ASCII) : null
-      const keyViews = keys !== null && keys.views
-      const valueViews = values !== null && values.views
+      const keyViews = keys !== null && !keys.utf8
+      const valueViews = values !== null && !values.utf8
       if (inScratch && (keyViews || valueViews)) {
         const copyFrom = keyViews ? keysAt : valuesAt
         const owned = copyOut(copyFrom, end - copyFrom)
@@ -157,8 +155,8 @@ function nativeIteratorClass (Base, item, wants) {
       this[kNative].seek(target)
     }
 
-    // Not async, nor _nextv: abstract-level awaits what they return, and a promise of our own
-    // around an answer already in hand cost a seek with a short nextv() a tenth of its time.
+    // Neither this nor _nextv is async: abstract-level awaits what they return, and a promise of
+    // our own around an answer already in hand was one more per call.
     _next () {
       if (this[kSignal] !== null) return this.#checkAbort().then(() => this.#nextNow())
       return this.#nextNow()

@@ -7,6 +7,8 @@
 const scratch = Buffer.allocUnsafeSlow(64 * 1024)
 // getBatch's answers open the scratch Buffer: one i32 per key.
 const scratchInts = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length >> 2)
+// An iterator batch's lengths, as u32 words (read so only where the platform is little-endian).
+const scratchWords = new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length >> 2)
 
 // A Buffer of its own holding `length` bytes of the scratch Buffer from `at` (Node's pooled
 // allocator makes this far cheaper than a Buffer made by native code).
@@ -18,4 +20,5 @@ function copyOut (at, length) {
 
 exports.scratch = scratch
 exports.scratchInts = scratchInts
+exports.scratchWords = scratchWords
 exports.copyOut = copyOut
