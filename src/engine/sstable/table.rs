@@ -297,6 +297,18 @@ pub struct TableIterator {
     error: Option<Error>,
 }
 
+/// Lets go of a table iterator's current block (`data`), keeping its memory in `spare` when no
+/// cache holds it: a block no cache holds is the iterator's alone, and a seek to a random key reads
+/// one such block after another, so reusing the memory spares an allocation and a free each time.
+/// (Fields rather than the iterator, so that a borrow of its index cursor may stay live.)
+fn release_block(data: &mut Option<BlockIter>, spare: &mut Vec<u8>) {
+    if let Some(old) = data.take() {
+        if let Ok(block) = Arc::try_unwrap(old.into_block()) {
+            *spare = block.into_data();
+        }
+    }
+}
+
 impl TableIterator {
     /// Memory for this iterator's uncached block reads: a level iterator moving to the next
     /// table hands over what the last table's iterator held (see `into_spare`).
@@ -307,10 +319,8 @@ impl TableIterator {
 
     /// The memory of the block this iterator alone holds, if any, for another to reuse.
     pub fn into_spare(mut self) -> Vec<u8> {
-        match self.data.take().map(|d| Arc::try_unwrap(d.into_block())) {
-            Some(Ok(block)) => block.into_data(),
-            _ => std::mem::take(&mut self.spare),
-        }
+        release_block(&mut self.data, &mut self.spare);
+        self.spare
     }
 
     fn load_data_block(&mut self) {
@@ -322,13 +332,7 @@ impl TableIterator {
         if self.data.is_some() && self.data_handle == handle {
             return;
         }
-        // A block no cache holds is this iterator's alone; a seek to a random key reads one such
-        // block after another, and reusing the memory spares an allocation and a free each time.
-        if let Some(old) = self.data.take() {
-            if let Ok(block) = Arc::try_unwrap(old.into_block()) {
-                self.spare = block.into_data();
-            }
-        }
+        release_block(&mut self.data, &mut self.spare);
         let spare = std::mem::take(&mut self.spare);
         let read = match self.readahead.as_mut() {
             Some(window) => self.table.read_data_block_ahead(handle, window, spare),
