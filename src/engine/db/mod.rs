@@ -15,7 +15,9 @@
 //! writers share (group commit). A failed log append or sync poisons the database: every later
 //! write fails, reads of acknowledged data keep working, and reopening recovers.
 
+mod atomic;
 mod background;
+mod changes;
 mod compaction;
 mod deleter;
 mod destroy;
@@ -49,6 +51,8 @@ use crate::engine::version::{self, Version, VersionEdit, VersionSet};
 use crate::engine::wal::LogWriter;
 use crate::engine::write_batch::WriteBatch;
 
+pub use atomic::LockedReader;
+pub use changes::ChangeListener;
 pub use destroy::{destroy, repair};
 pub use reader::PointReader;
 
@@ -146,6 +150,8 @@ pub(crate) struct Inner {
     worker: Mutex<Option<JoinHandle<()>>>,
     /// Deletes obsolete files off the worker's thread.
     deleter: Arc<deleter::Deleter>,
+    /// Told of every batch written, in sequence order.
+    listeners: changes::Listeners,
 }
 
 /// An open database. Cheap to clone; all clones share one handle.
@@ -244,6 +250,7 @@ impl Db {
             split_compactions: AtomicU64::new(0),
             worker: Mutex::new(None),
             deleter,
+            listeners: changes::Listeners::default(),
             options,
         });
         // An open returns with the logs it replayed gone, as it always has.
@@ -289,7 +296,7 @@ impl Db {
     /// Applies `batch` atomically. Returns once the batch's log record reached the OS (and, with
     /// `options.sync`, stable storage); the batch is visible to readers by then. May wait for the
     /// background worker when the memtable is full or level 0 has too many tables.
-    pub fn write(&self, mut batch: WriteBatch, options: WriteOptions) -> Result<()> {
+    pub fn write(&self, batch: WriteBatch, options: WriteOptions) -> Result<()> {
         self.check_open()?;
         if batch.is_empty() {
             return Ok(());
@@ -297,31 +304,51 @@ impl Db {
         let (live, end) = {
             let mut state = lock(&self.inner.write);
             self.check_open()?;
-            self.inner.make_room(&mut state, false)?;
-            let first = self.last_sequence() + 1;
-            batch.set_sequence(first);
-            if options.sync {
-                state.log.prepare_for_sync(batch.data().len());
-            }
-            if let Err(e) = state.log.add_record(batch.data()) {
-                // The log's tail is now indeterminate: whether the record survives a restart is
-                // unknown, so no later write may be acknowledged on top of it.
-                return Err(self.inner.poison(e));
-            }
-            let end = state.log.size();
-            state.live.appended.store(end, Ordering::Release);
-            self.inner.view().mem.insert_batch(&batch)?;
-            self.inner.last_sequence.store(first + u64::from(batch.count()) - 1, Ordering::Release);
-            (state.live.clone(), end)
+            self.write_locked(&mut state, batch, options)?
         };
         if options.sync {
-            let retired: Vec<Arc<LiveLog>> = lock(&self.inner.retired_logs).clone();
-            for log in retired.iter().filter(|log| log.number < live.number) {
-                self.inner.sync_log(log, log.appended.load(Ordering::Acquire))?;
-            }
-            self.inner.sync_log(&live, end)?;
+            self.sync_through(&live, end)?;
         }
         Ok(())
+    }
+
+    /// Logs, inserts and publishes `batch`, then tells the change listeners; returns the log and
+    /// the offset a sync must reach. # Requires: the write lock is held (`state`), the batch is
+    /// not empty and the database is open.
+    fn write_locked(
+        &self,
+        state: &mut WriteState,
+        mut batch: WriteBatch,
+        options: WriteOptions,
+    ) -> Result<(Arc<LiveLog>, u64)> {
+        self.inner.make_room(state, false)?;
+        let first = self.last_sequence() + 1;
+        batch.set_sequence(first);
+        if options.sync {
+            state.log.prepare_for_sync(batch.data().len());
+        }
+        if let Err(e) = state.log.add_record(batch.data()) {
+            // The log's tail is now indeterminate: whether the record survives a restart is
+            // unknown, so no later write may be acknowledged on top of it.
+            return Err(self.inner.poison(e));
+        }
+        let end = state.log.size();
+        state.live.appended.store(end, Ordering::Release);
+        self.inner.view().mem.insert_batch(&batch)?;
+        self.inner.last_sequence.store(first + u64::from(batch.count()) - 1, Ordering::Release);
+        // NOTE: still under the write lock, so listeners see batches in sequence order.
+        self.inner.listeners.notify(&batch);
+        Ok((state.live.clone(), end))
+    }
+
+    /// Waits until the log is synced through `end` (and every older log still holding writes
+    /// that are not yet in a synced table).
+    fn sync_through(&self, live: &Arc<LiveLog>, end: u64) -> Result<()> {
+        let retired: Vec<Arc<LiveLog>> = lock(&self.inner.retired_logs).clone();
+        for log in retired.iter().filter(|log| log.number < live.number) {
+            self.inner.sync_log(log, log.appended.load(Ordering::Acquire))?;
+        }
+        self.inner.sync_log(live, end)
     }
 
     /// Convenience for a single put.

@@ -42,7 +42,12 @@ impl KeyRange {
 /// Cuts the job's key space into at most `parts` ranges of about equal input bytes. A job is
 /// split only when the next level gives at least two tables per range and the whole job is
 /// worth a thread per range (`min_bytes`).
-pub(super) fn plan(inputs: &[Arc<FileMeta>], next_inputs: &[Arc<FileMeta>], parts: usize, min_bytes: u64) -> Vec<KeyRange> {
+pub(super) fn plan(
+    inputs: &[Arc<FileMeta>],
+    next_inputs: &[Arc<FileMeta>],
+    parts: usize,
+    min_bytes: u64,
+) -> Vec<KeyRange> {
     let whole = vec![KeyRange::default()];
     let total: u64 = inputs.iter().chain(next_inputs).map(|f| f.size).sum();
     let parts = parts.min(next_inputs.len() / 2);

@@ -442,7 +442,10 @@ fn a_compaction_split_across_threads_keeps_every_write_and_a_sorted_level() {
     db.compact_range(None, None).unwrap();
     if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
         let stats = db.property("leveldb.stats").unwrap().unwrap_or_default();
-        assert!(stats.contains("split across threads: ") && !stats.contains("split across threads: 0\n"), "no compaction was split:\n{stats}");
+        assert!(
+            stats.contains("split across threads: ") && !stats.contains("split across threads: 0\n"),
+            "no compaction was split:\n{stats}"
+        );
     }
     let version = db.inner.view().version.clone();
     for (level, files) in version.files.iter().enumerate().skip(1) {

@@ -107,7 +107,8 @@ impl IoGate {
                 Some(d) if !busy => self.quiet.saturating_sub(d),
                 _ => self.quiet,
             };
-            let nap = until_quiet.min(self.max_defer - waited).clamp(Duration::from_micros(50), Duration::from_micros(500));
+            let nap =
+                until_quiet.min(self.max_defer - waited).clamp(Duration::from_micros(50), Duration::from_micros(500));
             std::thread::sleep(nap);
         }
     }
