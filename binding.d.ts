@@ -74,6 +74,11 @@ export declare class NativeDb {
   static destroy(location: string): Promise<void>
   /** Rebuilds the database's MANIFEST from what is readable at `location`. */
   static repair(location: string): Promise<void>
+  /**
+   * Serves this open database over the network. Binding happens here, so an address in use
+   * fails at once (`EADDRINUSE` in the message, code `LEVEL_SERVER_ERROR`).
+   */
+  serve(options?: ServeOptions | undefined | null): NativeServer
 }
 
 /** A cursor in one direction over a range, at a fixed snapshot. */
@@ -106,6 +111,18 @@ export declare class NativeIterator {
   close(): void
 }
 
+/** A running server. */
+export declare class NativeServer {
+  /** The bound address. */
+  get host(): string
+  /** The bound port. */
+  get port(): number
+  /** `IPv4` or `IPv6`. */
+  get family(): string
+  /** Stops the server on the pool: no new connections, open ones closed. Twice is harmless. */
+  close(): Promise<void>
+}
+
 /** A point-in-time view that reads can be made through. */
 export declare class NativeSnapshot {
   /** Releases the snapshot; versions it protected may now be compacted away. */
@@ -132,4 +149,37 @@ export interface OpenOptions {
   blockRestartInterval?: number
   /** Target table size in bytes (default 2 MiB). */
   maxFileSize?: number
+  /**
+   * Keep the database in memory only, on the engine's in-memory file system: nothing is
+   * written to disk and everything is gone on close (default false).
+   */
+  inMemory?: boolean
+}
+
+/** How `db.serve()` was asked to serve. */
+export interface ServeOptions {
+  /** TCP port; 0 picks a free one. Default 6379 (Redis) or 11211 (memcache). */
+  port?: number
+  /** Address to bind. Default 127.0.0.1. */
+  host?: string
+  /** `redis` (default) or `memcache`. */
+  protocol?: string
+  /** Require AUTH with this password. */
+  password?: string
+  /** Sync every network write to disk before acknowledging it. Default false. */
+  sync?: boolean
+  /** Connections at once. Default 10,000. */
+  maxClients?: number
+  /** Largest Redis bulk argument in bytes. Default 512 MiB. */
+  maxBulkLength?: number
+  /** Most arguments in one Redis request. Default 1,048,576. */
+  maxMultibulkLength?: number
+  /** Longest inline request in bytes. Default 64 KiB. */
+  maxInlineLength?: number
+  /** Bytes queued for a subscriber before it is disconnected. Default 32 MiB. */
+  pubsubOutputLimit?: number
+  /** Largest memcache item in bytes. Default 1 MiB. */
+  maxItemSize?: number
+  /** Send keyspace notifications. Default true. */
+  notifyKeyspaceEvents?: boolean
 }

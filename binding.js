@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeDb = nativeBinding.NativeDb
 module.exports.NativeIterator = nativeBinding.NativeIterator
+module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeSnapshot = nativeBinding.NativeSnapshot

@@ -15,6 +15,7 @@ const { nativeRange, plainBytes } = require('./lib/range.js')
 const { withCallbacks, popCallback, settle } = require('./lib/callbacks.js')
 const { pace } = require('./lib/pace.js')
 const { scratch, scratchInts, copyOut } = require('./lib/scratch.js')
+const { Server, checkOptions } = require('./lib/server.js')
 
 const kLocation = Symbol('location')
 const kNative = Symbol('native')
@@ -26,6 +27,7 @@ const kSpareKeys = Symbol('spareKeys')
 const kReadsInFlight = Symbol('readsInFlight')
 const kLoneGet = Symbol('loneGet')
 const kLoneGets = Symbol('loneGets')
+const kServers = Symbol('servers')
 
 // Reads gathered in one tick go to native code together, at most this many per call.
 const MAX_READ_BATCH = 256
@@ -37,7 +39,7 @@ const COLD = Symbol('cold')
 
 const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
-  'maxOpenFiles', 'blockRestartInterval', 'maxFileSize'
+  'maxOpenFiles', 'blockRestartInterval', 'maxFileSize', 'inMemory'
 ]
 
 // Writes `batch` on this thread; false, with nothing written, when the write would wait for the
@@ -90,6 +92,7 @@ class TodbCore extends AbstractLevel {
     this[kReadsInFlight] = 0
     this[kLoneGet] = false
     this[kLoneGets] = true
+    this[kServers] = new Set()
   }
 
   get location () {
@@ -179,7 +182,24 @@ class TodbCore extends AbstractLevel {
     return this.#track(this[kNative].open(native))
   }
 
+  // Serves this database over the network (Redis or memcache protocol): resolves to a Server
+  // once it listens. Network clients and this process read and write the same keys.
+  async serve (options) {
+    options = checkOptions(options)
+    if (this.status === 'opening') await this.open()
+    if (this.status !== 'open') throw notOpen('serve')
+    const native = {}
+    for (const [name, value] of Object.entries(options)) {
+      if (value !== undefined) native[name] = value
+    }
+    if (native.port !== undefined && (!Number.isInteger(native.port) || native.port < 0 || native.port > 65535)) {
+      throw Object.assign(new RangeError(`The 'port' option must be an integer from 0 to 65535`), { code: 'LEVEL_INVALID_ARGUMENT' })
+    }
+    return new Server(this[kNative].serve(native), this[kServers])
+  }
+
   async _close () {
+    await Promise.all([...this[kServers]].map((server) => server.close()))
     this.#flushReads()
     this.#flushWrites()
     while (this[kPending].size > 0) {

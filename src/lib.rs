@@ -3,3 +3,4 @@
 
 pub mod binding;
 pub mod engine;
+pub mod server;

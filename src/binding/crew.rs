@@ -87,7 +87,8 @@ impl ReadJob {
                 return;
             }
             let take = ((total - claimed) / 8).max(1);
-            let Ok(start) = self.next.compare_exchange_weak(claimed, claimed + take, Ordering::Relaxed, Ordering::Relaxed)
+            let Ok(start) =
+                self.next.compare_exchange_weak(claimed, claimed + take, Ordering::Relaxed, Ordering::Relaxed)
             else {
                 continue;
             };

@@ -15,7 +15,7 @@ use crate::binding::iterator::{bounds, NativeIterator};
 use crate::binding::options::OpenOptions;
 use crate::binding::snapshot::NativeSnapshot;
 use crate::binding::tasks::EngineTask;
-use crate::engine::env::{FaultFs, Fs, PosixFs};
+use crate::engine::env::{FaultFs, Fs, MemFs, PosixFs};
 use crate::engine::{self, Db, Error, ReadOptions, WriteOptions};
 
 fn posix() -> Arc<dyn Fs> {
@@ -42,7 +42,7 @@ pub struct NativeDb {
 }
 
 impl NativeDb {
-    fn db(&self) -> napi::Result<Db, Code> {
+    pub(crate) fn db(&self) -> napi::Result<Db, Code> {
         let slot = self.db.lock().unwrap_or_else(|e| e.into_inner());
         slot.clone().ok_or_else(|| coded(NOT_OPEN, "Database is not open"))
     }
@@ -57,17 +57,23 @@ impl NativeDb {
     /// A handle for the database at `location`; nothing is opened yet.
     #[napi(constructor)]
     pub fn new(location: String) -> NativeDb {
-        NativeDb { location: PathBuf::from(location), db: Arc::new(Mutex::new(None)), scratch: Arc::new(Mutex::new(None)) }
+        NativeDb {
+            location: PathBuf::from(location),
+            db: Arc::new(Mutex::new(None)),
+            scratch: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// Opens the database on the pool (it reads the MANIFEST and replays logs).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn open(&self, options: Option<OpenOptions>) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
-        let options = options.unwrap_or_default().to_engine()?;
+        let options = options.unwrap_or_default();
+        let fs: Arc<dyn Fs> = if options.in_memory.unwrap_or(false) { Arc::new(MemFs::new()) } else { posix() };
+        let options = options.to_engine()?;
         let slot = self.db.clone();
         let location = self.location.clone();
         Ok(AsyncTask::new(EngineTask::new(move || {
-            let db = Db::open(posix(), &location, options)?;
+            let db = Db::open(fs, &location, options)?;
             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(db);
             Ok(())
         })))

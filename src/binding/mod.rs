@@ -13,9 +13,11 @@ mod db;
 mod error;
 mod iterator;
 mod options;
+mod server;
 mod snapshot;
 mod tasks;
 
 pub use db::NativeDb;
 pub use iterator::NativeIterator;
+pub use server::NativeServer;
 pub use snapshot::NativeSnapshot;

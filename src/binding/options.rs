@@ -28,6 +28,9 @@ pub struct OpenOptions {
     pub block_restart_interval: Option<f64>,
     /// Target table size in bytes (default 2 MiB).
     pub max_file_size: Option<f64>,
+    /// Keep the database in memory only, on the engine's in-memory file system: nothing is
+    /// written to disk and everything is gone on close (default false).
+    pub in_memory: Option<bool>,
 }
 
 fn size(value: Option<f64>, default: usize, min: usize, name: &str) -> napi::Result<usize, Code> {

@@ -1,0 +1,172 @@
+//! The accept loop and one task per connection: read what the client sent, answer every whole
+//! request in it, write the answers in one go, and between reads deliver what the hub queued.
+//!
+//! A pipeline costs one read and one write however many requests it holds. A protocol error is
+//! answered, then the connection closes, as Redis does. A connection that sends part of a frame
+//! and disconnects leaves nothing behind: only whole requests are executed.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::hub::{Delivery, Subscriber};
+use super::redis::{self, Action, Session};
+use super::resp::{self, Encoder, Parsed};
+use super::{Protocol, Shared};
+
+/// The most a client may have sent and not yet had answered (Redis's client-query-buffer-limit).
+const MAX_QUERY_BUFFER: usize = 1 << 30;
+
+/// Accepts connections until `stop` turns true, then waits for every connection to end.
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((mut stream, _)) = accepted else { continue };
+                while tasks.try_join_next().is_some() {}
+                if shared.stats.clients.load(Ordering::Acquire) >= shared.config.max_clients {
+                    shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    let msg: &[u8] = match shared.config.protocol {
+                        Protocol::Redis => b"-ERR max number of clients reached\r\n",
+                        Protocol::Memcache => b"SERVER_ERROR max number of clients reached\r\n",
+                    };
+                    let _ = stream.write_all(msg).await;
+                    continue;
+                }
+                let _ = stream.set_nodelay(true);
+                shared.stats.clients.fetch_add(1, Ordering::AcqRel);
+                shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+                let (shared, stop) = (shared.clone(), stop.clone());
+                tasks.spawn(async move {
+                    let sub = match shared.config.protocol {
+                        Protocol::Redis => serve_redis(&shared, stream, stop).await,
+                        Protocol::Memcache => super::memcache_conn::serve(&shared, stream, stop).await,
+                    };
+                    if let Some(sub) = sub {
+                        shared.hub.remove(&sub);
+                    }
+                    shared.stats.clients.fetch_sub(1, Ordering::AcqRel);
+                });
+            }
+        }
+    }
+    drop(listener);
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Encodes a pub/sub delivery for a Redis client.
+fn encode_delivery(enc: &Encoder, d: &Delivery, out: &mut Vec<u8>) {
+    if let Delivery::Message { pattern, channel, payload } = d {
+        match pattern {
+            Some(p) => {
+                enc.push(out, 4);
+                enc.bulk(out, b"pmessage");
+                enc.bulk(out, p);
+            }
+            None => {
+                enc.push(out, 3);
+                enc.bulk(out, b"message");
+            }
+        }
+        enc.bulk(out, channel);
+        enc.bulk(out, payload);
+    }
+}
+
+async fn serve_redis(
+    shared: &Arc<Shared>,
+    stream: TcpStream,
+    mut stop: watch::Receiver<bool>,
+) -> Option<Arc<Subscriber>> {
+    let (mut rd, mut wr) = stream.into_split();
+    let (sub, mut queue) = Subscriber::new(shared.config.pubsub_limit);
+    let mut session = Session::new(shared.client_id(), shared, sub.clone());
+    let mut buf: Vec<u8> = Vec::with_capacity(16 << 10);
+    let mut out: Vec<u8> = Vec::with_capacity(16 << 10);
+    let mut need = 0usize;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = sub.kill.notified() => break,
+            Some(d) = queue.recv() => {
+                sub.taken(&d);
+                encode_delivery(&session.enc, &d, &mut out);
+                while let Ok(d) = queue.try_recv() {
+                    sub.taken(&d);
+                    encode_delivery(&session.enc, &d, &mut out);
+                    if out.len() > 1 << 20 { break; }
+                }
+                if wr.write_all(&out).await.is_err() { break; }
+                out.clear();
+            }
+            read = rd.read_buf(&mut buf) => {
+                match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                if buf.len() < need {
+                    continue;
+                }
+                let (consumed, close) = answer_requests(shared, &mut session, &buf, &mut out, &mut need);
+                buf.drain(..consumed);
+                if buf.len() > MAX_QUERY_BUFFER {
+                    session.enc.error(&mut out, "ERR Protocol error: query buffer limit reached");
+                }
+                if !out.is_empty() {
+                    if wr.write_all(&out).await.is_err() { break; }
+                    out.clear();
+                }
+                if close || buf.len() > MAX_QUERY_BUFFER || sub.overflowed() {
+                    break;
+                }
+                if buf.capacity() > 1 << 20 && buf.len() < 1 << 16 {
+                    buf.shrink_to(64 << 10);
+                }
+            }
+        }
+    }
+    let _ = wr.shutdown().await;
+    Some(sub)
+}
+
+/// Answers every whole request at the start of `buf`; returns the bytes used and whether the
+/// connection must close. `need` is set to the bytes the next request needs, when known.
+fn answer_requests(
+    shared: &Shared,
+    session: &mut Session,
+    buf: &[u8],
+    out: &mut Vec<u8>,
+    need: &mut usize,
+) -> (usize, bool) {
+    let mut at = 0;
+    *need = 0;
+    loop {
+        let rest = &buf[at..];
+        if rest.is_empty() {
+            return (at, false);
+        }
+        match resp::parse(rest, &shared.config.limits) {
+            Ok(Parsed::Incomplete(n)) => {
+                *need = n;
+                return (at, false);
+            }
+            Ok(Parsed::Request(spans, used)) => {
+                let args: Vec<&[u8]> = spans.iter().map(|r| &rest[r.clone()]).collect();
+                at += used;
+                if redis::execute(shared, session, &args, out) == Action::Close {
+                    return (at, true);
+                }
+            }
+            Err(e) => {
+                session.enc.error(out, &format!("ERR {}", e.0));
+                return (buf.len(), true);
+            }
+        }
+    }
+}
