@@ -102,7 +102,12 @@ async fn serve_redis(
                     encode_delivery(&session.enc, &d, &mut out);
                     if out.len() > 1 << 20 { break; }
                 }
-                if wr.write_all(&out).await.is_err() { break; }
+                // A subscriber that stopped reading blocks this write: its overflow must still
+                // end the connection.
+                tokio::select! {
+                    written = wr.write_all(&out) => if written.is_err() { break },
+                    _ = sub.kill.notified() => break,
+                }
                 out.clear();
             }
             read = rd.read_buf(&mut buf) => {

@@ -56,17 +56,18 @@ impl Subscriber {
         (Arc::new(sub), rx)
     }
 
-    fn deliver(&self, d: Delivery) {
+    /// Queues `d`; false when the subscriber has overflowed (and is being disconnected).
+    fn deliver(&self, d: Delivery) -> bool {
         if self.overflowed.load(Ordering::Relaxed) {
-            return;
+            return false;
         }
         let size = d.size();
         if self.queued.fetch_add(size, Ordering::AcqRel) + size > self.limit {
             self.overflowed.store(true, Ordering::Release);
             self.kill.notify_one();
-            return;
+            return false;
         }
-        let _ = self.tx.send(d);
+        self.tx.send(d).is_ok()
     }
 
     /// Called by the connection for each delivery it takes off the queue.
@@ -201,13 +202,19 @@ impl Hub {
         let payload: Arc<[u8]> = payload.into();
         let mut n = 0;
         for sub in direct.into_iter().flatten() {
-            sub.deliver(Delivery::Message { pattern: None, channel: channel.clone(), payload: payload.clone() });
-            n += 1;
+            n += usize::from(sub.deliver(Delivery::Message {
+                pattern: None,
+                channel: channel.clone(),
+                payload: payload.clone(),
+            }));
         }
         for (pattern, sub) in matched {
             let pattern = Some(pattern.as_slice().into());
-            sub.deliver(Delivery::Message { pattern, channel: channel.clone(), payload: payload.clone() });
-            n += 1;
+            n += usize::from(sub.deliver(Delivery::Message {
+                pattern,
+                channel: channel.clone(),
+                payload: payload.clone(),
+            }));
         }
         n
     }
@@ -220,7 +227,7 @@ impl Hub {
         }
         let (key, value): (Arc<[u8]>, Arc<[u8]>) = (key.into(), value.into());
         for sub in &s.watchers {
-            sub.deliver(Delivery::Change { put, key: key.clone(), value: value.clone() });
+            let _ = sub.deliver(Delivery::Change { put, key: key.clone(), value: value.clone() });
         }
     }
 
