@@ -17,6 +17,7 @@ pub mod connection;
 pub mod glob;
 pub mod hub;
 pub mod info;
+pub mod memcache;
 mod memcache_conn;
 pub mod redis;
 pub mod resp;

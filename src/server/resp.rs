@@ -321,7 +321,7 @@ mod tests {
             let n = xorshift(&mut seed) % 12;
             for _ in 0..n {
                 let r = xorshift(&mut seed);
-                if r % 5 == 0 {
+                if r.is_multiple_of(5) {
                     buf.push((r >> 8) as u8);
                 } else {
                     buf.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()]);

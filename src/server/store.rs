@@ -99,6 +99,9 @@ impl Store for Direct<'_> {
     }
 }
 
+/// A write of a transaction: the value, or `None` for a delete.
+type OverlayEntry<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
+
 /// The writes of a command or transaction not yet written, over a locked reader.
 pub struct Txn<'r, 'a> {
     reader: &'r LockedReader<'a>,
@@ -163,7 +166,7 @@ impl Store for Txn<'_, '_> {
     ) -> Result<()> {
         // Merge the database's entries with this transaction's writes, the writes winning.
         let range = (lower.as_ref().map(|v| v.as_slice()), upper.as_ref().map(|v| v.as_slice()));
-        let mut mine: Box<dyn Iterator<Item = (&Vec<u8>, &Option<Vec<u8>>)>> = if reverse {
+        let mut mine: Box<dyn Iterator<Item = OverlayEntry<'_>>> = if reverse {
             Box::new(self.overlay.range::<[u8], _>(range).rev())
         } else {
             Box::new(self.overlay.range::<[u8], _>(range))

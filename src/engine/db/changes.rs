@@ -72,7 +72,8 @@ mod tests {
     #[test]
     fn listeners_hear_every_write_in_order_until_removed() {
         let db = Db::open(Arc::new(MemFs::new()), Path::new("/db"), Options::default()).unwrap();
-        let heard: Arc<Mutex<Vec<(u64, ValueKind, Vec<u8>)>>> = Arc::default();
+        type Heard = Vec<(u64, ValueKind, Vec<u8>)>;
+        let heard: Arc<Mutex<Heard>> = Arc::default();
         let sink = heard.clone();
         let id = db.add_change_listener(Arc::new(move |batch: &WriteBatch| {
             for (i, op) in batch.iter().enumerate() {
