@@ -369,6 +369,16 @@ export declare class Todb<KDefault = string, VDefault = string>
   /**
    * Manually trigger a database compaction in the range `[start..end)`.
    */
+  /**
+   * Serve this open database over the network, in this process: the Redis protocol (RESP2,
+   * RESP3 after `HELLO 3`) or the memcache text protocol. Network clients and this process read
+   * and write the same keys, and every change, whoever made it, is sent as a Redis keyspace
+   * notification (and to memcache `watch` connections). Resolves once the server listens.
+   * `close()` on the database closes its servers first.
+   */
+  serve (options?: ServeOptions): Promise<Server>
+  serve (options: ServeOptions, callback: ValueCallback<Server>): void
+
   compactRange (start: KDefault, end: KDefault): Promise<void>
   compactRange<K = KDefault> (start: K, end: K, options: StartEndOptions<K>): Promise<void>
 
@@ -544,6 +554,15 @@ export interface OpenOptions extends AbstractOpenOptions {
   maxFileSize?: number | undefined
 
   /**
+   * Keep the database in memory only, on the engine's in-memory file system: nothing is
+   * written to disk, `location` is only a name, and everything is gone on close. The API is
+   * the same.
+   *
+   * @defaultValue `false`
+   */
+  inMemory?: boolean | undefined
+
+  /**
    * Accepted for compatibility with classic-level, and ignored: todb does not share a
    * database between instances, so a second instance for the same location (in this or
    * another thread or process) fails to open, with a `LEVEL_DATABASE_NOT_OPEN` error whose
@@ -559,6 +578,52 @@ export interface OpenOptions extends AbstractOpenOptions {
  * Additional options for the {@link Todb.get}, {@link Todb.getMany}, {@link Todb.has}
  * and {@link Todb.hasMany} methods.
  */
+/**
+ * Options for {@link Todb.serve}.
+ */
+export interface ServeOptions {
+  /** TCP port; `0` picks a free one. @defaultValue `6379` for Redis, `11211` for memcache */
+  port?: number | undefined
+  /** Address to bind. @defaultValue `'127.0.0.1'` */
+  host?: string | undefined
+  /** @defaultValue `'redis'` */
+  protocol?: 'redis' | 'memcache' | undefined
+  /** Require `AUTH` (Redis) or memcached's text-protocol authentication. */
+  password?: string | undefined
+  /** Sync every network write to disk before acknowledging it. @defaultValue `false` */
+  sync?: boolean | undefined
+  /** Connections served at once. @defaultValue `10000` */
+  maxClients?: number | undefined
+  /** Largest Redis bulk argument, bytes. @defaultValue `512 * 1024 * 1024` */
+  maxBulkLength?: number | undefined
+  /** Most arguments in one Redis request. @defaultValue `1048576` */
+  maxMultibulkLength?: number | undefined
+  /** Longest inline request, bytes. @defaultValue `65536` */
+  maxInlineLength?: number | undefined
+  /** Bytes queued for a subscriber before it is disconnected. @defaultValue `32 * 1024 * 1024` */
+  pubsubOutputLimit?: number | undefined
+  /** Largest memcache item, bytes. @defaultValue `1024 * 1024` */
+  maxItemSize?: number | undefined
+  /** Send keyspace notifications. @defaultValue `true` */
+  notifyKeyspaceEvents?: boolean | undefined
+}
+
+/**
+ * A running server, from {@link Todb.serve}. While it listens it keeps the process alive, as a
+ * listening `net.Server` does.
+ */
+export interface Server {
+  /** The bound address, as `net.Server.address()` gives it. */
+  address (): { address: string, family: string, port: number }
+  /** Stop accepting and close every connection. Closing twice is harmless. */
+  close (): Promise<void>
+  close (callback: (err: Error | null) => void): void
+  /** Let the process exit while this server listens. */
+  unref (): this
+  /** Undo `unref()`. */
+  ref (): this
+}
+
 export interface ReadOptions {
   /**
    * Unless set to `false`, todb will fill its in-memory
