@@ -21,6 +21,10 @@ use super::{Protocol, Shared};
 /// The most a client may have sent and not yet had answered (Redis's client-query-buffer-limit).
 const MAX_QUERY_BUFFER: usize = 1 << 30;
 
+/// Data commands of one pipeline answered as one group at most: bounds how long a group holds
+/// the write lock.
+const MAX_GROUP: usize = 256;
+
 /// Accepts connections until `stop` turns true, then waits for every connection to end.
 pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
@@ -149,26 +153,48 @@ fn answer_requests(
     out: &mut Vec<u8>,
     need: &mut usize,
 ) -> (usize, bool) {
+    // Consecutive data commands wait here to be answered together (redis::run_group).
+    let mut group: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut group_writes = false;
+    let flush = |group: &mut Vec<Vec<Vec<u8>>>, writes: &mut bool, session: &Session, out: &mut Vec<u8>| {
+        if !group.is_empty() {
+            redis::run_group(shared, session, group, *writes, out);
+            group.clear();
+            *writes = false;
+        }
+    };
     let mut at = 0;
     *need = 0;
     loop {
         let rest = &buf[at..];
         if rest.is_empty() {
+            flush(&mut group, &mut group_writes, session, out);
             return (at, false);
         }
         match resp::parse(rest, &shared.config.limits) {
             Ok(Parsed::Incomplete(n)) => {
                 *need = n;
+                flush(&mut group, &mut group_writes, session, out);
                 return (at, false);
             }
             Ok(Parsed::Request(spans, used)) => {
                 let args: Vec<&[u8]> = spans.iter().map(|r| &rest[r.clone()]).collect();
                 at += used;
+                if let Some(writes) = redis::groupable(session, &args) {
+                    group.push(args.iter().map(|a| a.to_vec()).collect());
+                    group_writes |= writes;
+                    if group.len() >= MAX_GROUP {
+                        flush(&mut group, &mut group_writes, session, out);
+                    }
+                    continue;
+                }
+                flush(&mut group, &mut group_writes, session, out);
                 if redis::execute(shared, session, &args, out) == Action::Close {
                     return (at, true);
                 }
             }
             Err(e) => {
+                flush(&mut group, &mut group_writes, session, out);
                 session.enc.error(out, &format!("ERR {}", e.0));
                 return (buf.len(), true);
             }

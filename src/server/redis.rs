@@ -162,6 +162,25 @@ fn arity_ok(arity: i32, n: usize) -> bool {
     }
 }
 
+/// Whether the request is a data command that may join a group answered together (see
+/// [`run_group`]), and if so whether it writes. Anything else goes through [`execute`].
+pub fn groupable(s: &Session, args: &[&[u8]]) -> Option<bool> {
+    let first = args.first()?;
+    if !s.authenticated || s.multi.is_some() || s.subscriptions() > 0 {
+        return None;
+    }
+    let (arity, writes) = command_info(&upper(first))?;
+    arity_ok(arity, args.len()).then_some(writes)
+}
+
+/// Answers consecutive data commands of one pipeline together: as one atomic batch when any of
+/// them writes (one lock, one log append for the lot), or as plain reads. Each gets its own
+/// reply, as if run one by one. # Requires: `groupable` accepted each.
+pub fn run_group(shared: &Shared, s: &Session, cmds: &[Vec<Vec<u8>>], writes: bool, out: &mut Vec<u8>) {
+    shared.stats.commands.fetch_add(cmds.len() as u64, Ordering::Relaxed);
+    run_data_commands(shared, &s.enc, cmds, writes, false, out);
+}
+
 /// Answers one request. `args[0]` is the command name.
 pub fn execute(shared: &Shared, s: &mut Session, args: &[&[u8]], out: &mut Vec<u8>) -> Action {
     let Some(first) = args.first() else { return Action::Continue };
