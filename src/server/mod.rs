@@ -110,6 +110,8 @@ pub struct Shared {
     pub port: u16,
     /// When the server started.
     pub started: Instant,
+    /// memcache's counters (`stats`).
+    pub memcache_stats: Arc<memcache::Stats>,
     next_client: AtomicU64,
 }
 
@@ -172,6 +174,7 @@ impl Server {
             cursors: Mutex::default(),
             port: local.port(),
             started: Instant::now(),
+            memcache_stats: Arc::default(),
             next_client: AtomicU64::new(0),
         });
         let (feed_tx, feed_rx) = mpsc::unbounded_channel::<WriteBatch>();
