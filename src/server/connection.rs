@@ -9,7 +9,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -64,6 +66,34 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: w
     while tasks.join_next().await.is_some() {}
 }
 
+/// Writes `first` and whatever else the hub has queued (up to about 1 MiB), encoded by
+/// `encode`; false when the connection must close (the write failed, or the subscriber
+/// overflowed while its write was blocked).
+pub(super) async fn deliver(
+    first: Delivery,
+    queue: &mut UnboundedReceiver<Delivery>,
+    sub: &Subscriber,
+    wr: &mut OwnedWriteHalf,
+    out: &mut Vec<u8>,
+    encode: impl Fn(&Delivery, &mut Vec<u8>),
+) -> bool {
+    sub.taken(&first);
+    encode(&first, out);
+    while out.len() <= 1 << 20 {
+        let Ok(d) = queue.try_recv() else { break };
+        sub.taken(&d);
+        encode(&d, out);
+    }
+    // A subscriber that stopped reading blocks this write: its overflow must still end the
+    // connection.
+    let ok = tokio::select! {
+        written = wr.write_all(out) => written.is_ok(),
+        _ = sub.kill.notified() => false,
+    };
+    out.clear();
+    ok
+}
+
 /// Encodes a pub/sub delivery for a Redis client.
 fn encode_delivery(enc: &Encoder, d: &Delivery, out: &mut Vec<u8>) {
     if let Delivery::Message { pattern, channel, payload } = d {
@@ -99,20 +129,10 @@ async fn serve_redis(
             _ = stop.changed() => break,
             _ = sub.kill.notified() => break,
             Some(d) = queue.recv() => {
-                sub.taken(&d);
-                encode_delivery(&session.enc, &d, &mut out);
-                while let Ok(d) = queue.try_recv() {
-                    sub.taken(&d);
-                    encode_delivery(&session.enc, &d, &mut out);
-                    if out.len() > 1 << 20 { break; }
+                let enc = Encoder { version: session.enc.version };
+                if !deliver(d, &mut queue, &sub, &mut wr, &mut out, |d, out| encode_delivery(&enc, d, out)).await {
+                    break;
                 }
-                // A subscriber that stopped reading blocks this write: its overflow must still
-                // end the connection.
-                tokio::select! {
-                    written = wr.write_all(&out) => if written.is_err() { break },
-                    _ = sub.kill.notified() => break,
-                }
-                out.clear();
             }
             read = rd.read_buf(&mut buf) => {
                 match read {

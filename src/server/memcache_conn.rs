@@ -43,18 +43,9 @@ pub async fn serve(
             _ = stop.changed() => break,
             _ = sub.kill.notified() => break,
             Some(d) = queue.recv() => {
-                sub.taken(&d);
-                encode(&d, &mut out);
-                while let Ok(d) = queue.try_recv() {
-                    sub.taken(&d);
-                    encode(&d, &mut out);
-                    if out.len() > 1 << 20 { break; }
+                if !super::connection::deliver(d, &mut queue, &sub, &mut wr, &mut out, encode).await {
+                    break;
                 }
-                tokio::select! {
-                    written = wr.write_all(&out) => if written.is_err() { break },
-                    _ = sub.kill.notified() => break,
-                }
-                out.clear();
             }
             read = rd.read_buf(&mut buf) => {
                 match read {
