@@ -192,9 +192,6 @@ class TodbCore extends AbstractLevel {
     for (const [name, value] of Object.entries(options)) {
       if (value !== undefined) native[name] = value
     }
-    if (native.port !== undefined && (!Number.isInteger(native.port) || native.port < 0 || native.port > 65535)) {
-      throw Object.assign(new RangeError(`The 'port' option must be an integer from 0 to 65535`), { code: 'LEVEL_INVALID_ARGUMENT' })
-    }
     return new Server(this[kNative].serve(native), this[kServers])
   }
 

@@ -16,7 +16,7 @@ use crate::server::{resp, Config, Protocol, Server};
 #[derive(Default)]
 pub struct ServeOptions {
     /// TCP port; 0 picks a free one. Default 6379 (Redis) or 11211 (memcache).
-    pub port: Option<u32>,
+    pub port: Option<f64>,
     /// Address to bind. Default 127.0.0.1.
     pub host: Option<String>,
     /// `redis` (default) or `memcache`.
@@ -60,10 +60,17 @@ impl ServeOptions {
             Some("memcache") | Some("memcached") => Protocol::Memcache,
             Some(other) => return Err(bad(format!("Unknown protocol '{other}': use 'redis' or 'memcache'"))),
         };
-        let port = self.port.unwrap_or(if protocol == Protocol::Redis { 6379 } else { 11211 });
-        if port > 65535 {
-            return Err(bad(format!("The 'port' option must be 0-65535, not {port}")));
-        }
+        let port = match self.port {
+            None => {
+                if protocol == Protocol::Redis {
+                    6379
+                } else {
+                    11211
+                }
+            }
+            Some(p) if p.fract() == 0.0 && (0.0..=65535.0).contains(&p) => p as u16,
+            Some(p) => return Err(bad(format!("The 'port' option must be an integer from 0 to 65535, not {p}"))),
+        };
         let host = self.host.clone().unwrap_or_else(|| "127.0.0.1".into());
         let address = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]:{port}")

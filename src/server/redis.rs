@@ -83,31 +83,17 @@ fn engine_error(enc: &Encoder, out: &mut Vec<u8>, e: &Error) {
     enc.error(out, &format!("ERR {e}"));
 }
 
-/// The arity of each command (Redis's convention: negative means at least that many), and
-/// whether it writes.
+/// The arity of a data command (Redis's convention: negative means at least that many, as in
+/// [`COMMANDS`]) and whether it writes; `None` for any other command.
 fn command_info(name: &[u8]) -> Option<(i32, bool)> {
-    Some(match name {
-        b"GET" | b"STRLEN" | b"EXISTS" | b"MGET" | b"KEYS" | b"SCAN" | b"DBSIZE" | b"RANGE" => {
-            (command_arity(name), false)
-        }
+    let writes = match name {
+        b"GET" | b"STRLEN" | b"EXISTS" | b"MGET" | b"KEYS" | b"SCAN" | b"DBSIZE" | b"RANGE" => false,
         b"SET" | b"GETDEL" | b"MSET" | b"MSETNX" | b"DEL" | b"UNLINK" | b"APPEND" | b"INCR" | b"DECR" | b"INCRBY"
-        | b"DECRBY" | b"FLUSHDB" | b"FLUSHALL" => (command_arity(name), true),
+        | b"DECRBY" | b"FLUSHDB" | b"FLUSHALL" => true,
         _ => return None,
-    })
-}
-
-fn command_arity(name: &[u8]) -> i32 {
-    match name {
-        b"GET" | b"STRLEN" | b"GETDEL" | b"INCR" | b"DECR" | b"KEYS" => 2,
-        b"APPEND" | b"INCRBY" | b"DECRBY" => 3,
-        b"SET" => -3,
-        b"MSET" | b"MSETNX" => -3,
-        b"EXISTS" | b"MGET" | b"DEL" | b"UNLINK" | b"SCAN" => -2,
-        b"RANGE" => -3,
-        b"DBSIZE" => 1,
-        b"FLUSHDB" | b"FLUSHALL" => -1,
-        _ => -1,
-    }
+    };
+    let (_, arity) = COMMANDS.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))?;
+    Some((*arity, writes))
 }
 
 /// The names COMMAND lists, with their arity.
