@@ -38,7 +38,11 @@ fn run(inner: &Inner) {
             if inner.poisoned().is_some() {
                 break;
             }
-            let progressed = match step(inner) {
+            // A panic in a job (a bug, or a helper thread's) poisons the database like an error
+            // would: unwinding out of this thread instead would leave every waiter for the
+            // worker (a full memtable, `compact_range`) blocked for good.
+            let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(inner)));
+            let progressed = match stepped.unwrap_or_else(|panic| Err(panicked(panic.as_ref()))) {
                 Ok(progressed) => progressed,
                 Err(e) => {
                     inner.poison(e);
@@ -60,6 +64,16 @@ fn run(inner: &Inner) {
             }
         }
     }
+}
+
+/// The error a panicking job leaves behind, with the panic's message.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    Error::corruption(format!("the background worker failed: {message}"))
 }
 
 /// On close: compactions are abandoned, but a memtable already waiting for its flush is flushed,

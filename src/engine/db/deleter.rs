@@ -59,7 +59,10 @@ impl Deleter {
                     gate.defer_background();
                 }
                 // Failures are ignored: the file stays obsolete and the next cleanup retries it.
-                let _ = self.fs.remove_file(&path);
+                // So is a panic, which would otherwise end this thread with `pending` never
+                // emptied, and `wait_idle` (so `compact_range`) would wait for good.
+                let remove = std::panic::AssertUnwindSafe(|| self.fs.remove_file(&path));
+                let _ = std::panic::catch_unwind(remove);
                 state = lock(&self.state);
                 state.pending.remove(&path);
                 self.cv.notify_all();

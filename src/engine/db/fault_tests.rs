@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
-use crate::engine::env::{FaultFs, MemFs};
+use crate::engine::env::{FaultFs, FaultKind, MemFs};
 use crate::engine::iter::IterBounds;
 
 const KEYS: u64 = 400;
@@ -121,4 +121,31 @@ fn every_io_failure_is_an_error_and_loses_nothing_acknowledged() {
     }
     assert!(injected >= runs, "every run injected a fault: {injected} in {runs}");
     println!("I/O-error sweep: {total} file operations in the workload, {runs} runs (every {step}th operation, transient and persistent), {injected} faults injected, 0 panics, 0 acknowledged writes lost");
+}
+
+#[test]
+fn a_panic_on_a_background_thread_fails_the_waiters_instead_of_hanging_them() {
+    let fault = FaultFs::new(Arc::new(MemFs::new()));
+    let db = Db::open(Arc::new(fault.clone()), Path::new("/db"), options()).expect("open");
+    for i in 0..KEYS {
+        db.put(&key(i), &value(i), WriteOptions::default()).unwrap();
+    }
+    db.compact_range(None, None).unwrap();
+    for i in 0..10 {
+        db.put(&key(i), &value(i), WriteOptions::default()).unwrap();
+    }
+    // With nothing writing, the next append is the flush's, on the worker.
+    fault.panic_at(1, &[FaultKind::Append]);
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = db.clone();
+    std::thread::spawn(move || {
+        let _ = done.send(waiter.compact_range(None, None));
+    });
+    let outcome = finished.recv_timeout(std::time::Duration::from_secs(30)).expect("compact_range hung");
+    let err = outcome.expect_err("the job panicked");
+    assert!(err.to_string().contains("injected panic"), "the panic's message is kept: {err}");
+    assert!(db.put(b"after", b"v", WriteOptions::default()).is_err(), "writes are refused once poisoned");
+    assert_eq!(db.get(&key(7), &ReadOptions::default()).unwrap(), Some(value(7)), "reads go on");
+    fault.heal();
+    db.close().unwrap();
 }

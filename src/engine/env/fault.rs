@@ -54,6 +54,8 @@ struct Plan {
     kinds: Vec<FaultKind>,
     /// Faults injected so far.
     injected: u64,
+    /// The fault is a panic, as a bug in the code doing the operation would be.
+    panics: bool,
 }
 
 /// A fault-injecting wrapper around another [`Fs`]. Clones share one plan.
@@ -111,6 +113,13 @@ impl FaultFs {
         *plan = Plan { fail_at: Some(n), persistent, kinds: kinds.to_vec(), ..Plan::default() };
     }
 
+    /// Makes the `n`th (1-based) operation of `kinds` from now on panic instead of failing: for
+    /// tests that a bug on a background thread is reported, not a hang.
+    pub fn panic_at(&self, n: u64, kinds: &[FaultKind]) {
+        let mut plan = self.plan();
+        *plan = Plan { fail_at: Some(n), kinds: kinds.to_vec(), panics: true, ..Plan::default() };
+    }
+
     /// Stops injecting; operations succeed from now on.
     pub fn heal(&self) {
         let mut plan = self.plan();
@@ -142,6 +151,10 @@ impl FaultFs {
             return Ok(());
         }
         plan.injected += 1;
+        if plan.panics {
+            drop(plan);
+            panic!("injected panic at {op} of {}", path.display());
+        }
         let errno = match kind {
             FaultKind::Append | FaultKind::Metadata => libc::ENOSPC,
             FaultKind::Sync | FaultKind::Read => libc::EIO,
