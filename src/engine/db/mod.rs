@@ -606,7 +606,13 @@ impl Inner {
             }
             if view.imm.is_some() || l0 >= L0_STOP_TRIGGER {
                 let completed = lock(&self.bg).completed;
-                self.wait_for(|bg, _| bg.completed != completed)?;
+                // IMPORTANT: the wait looks at the view again. `view` was read before
+                // `completed`: the worker may have flushed, finished its last job and gone idle
+                // in between, and then no later job would ever end this wait.
+                self.wait_for(|bg, now| {
+                    bg.completed != completed
+                        || (now.imm.is_none() && now.version.files[0].len() < L0_STOP_TRIGGER)
+                })?;
                 continue;
             }
             // Switch to a fresh memtable and log; the worker flushes the full one.
