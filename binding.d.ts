@@ -154,6 +154,11 @@ export interface OpenOptions {
    * written to disk and everything is gone on close (default false).
    */
   inMemory?: boolean
+  /**
+   * Share one engine with every other instance in the process (worker threads included)
+   * that opens the same location with this set; see `handle.rs` (default false).
+   */
+  multithreading?: boolean
 }
 
 /** How `db.serve()` was asked to serve. */

@@ -563,12 +563,19 @@ export interface OpenOptions extends AbstractOpenOptions {
   inMemory?: boolean | undefined
 
   /**
-   * Accepted for compatibility with classic-level, and ignored: todb does not share a
-   * database between instances, so a second instance for the same location (in this or
-   * another thread or process) fails to open, with a `LEVEL_DATABASE_NOT_OPEN` error whose
-   * `cause` has code `LEVEL_LOCKED`.
+   * Allows multi-threaded access to a single database: every instance in this process
+   * that opens the same location with `multithreading: true` (in this thread or in
+   * [worker threads](https://nodejs.org/api/worker_threads.html)) shares one underlying
+   * database, which closes when the last of them closes (or its thread ends). Every
+   * instance must set it: without it, a location already open in the process fails to
+   * open, with a `LEVEL_DATABASE_NOT_OPEN` error whose `cause` has code `LEVEL_LOCKED`,
+   * and so does an instance setting it while the location is open without it.
    *
-   * @deprecated Ignored by todb.
+   * The first instance's options configure the shared database; later instances' tuning
+   * options are ignored, and `errorIfExists: true` makes them fail. Other processes are
+   * still locked out, and `destroy()` and `repair()` fail with `LEVEL_LOCKED` while any
+   * instance has the location open.
+   *
    * @defaultValue `false`
    */
   multithreading?: boolean | undefined

@@ -39,7 +39,7 @@ const COLD = Symbol('cold')
 
 const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
-  'maxOpenFiles', 'blockRestartInterval', 'maxFileSize', 'inMemory'
+  'maxOpenFiles', 'blockRestartInterval', 'maxFileSize', 'inMemory', 'multithreading'
 ]
 
 // Writes `batch` on this thread; false, with nothing written, when the write would wait for the

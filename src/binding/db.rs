@@ -11,6 +11,7 @@ use crate::binding::batch::decode;
 use crate::binding::convert::{Bytes, MaybeOut, Out, OutList};
 use crate::binding::crew::ReadJob;
 use crate::binding::error::{coded, to_js, Code, NOT_OPEN};
+use crate::binding::handle::Handle;
 use crate::binding::iterator::{bounds, NativeIterator};
 use crate::binding::options::OpenOptions;
 use crate::binding::snapshot::NativeSnapshot;
@@ -33,7 +34,7 @@ fn posix() -> Arc<dyn Fs> {
 #[napi]
 pub struct NativeDb {
     location: PathBuf,
-    db: Arc<Mutex<Option<Db>>>,
+    db: Arc<Mutex<Option<Handle>>>,
     /// A Buffer JavaScript lends once (`setScratch`) for `getInto`, `getBatch` and iterators'
     /// `nextv` to copy into: copying out of it with Node's pooled allocator is far cheaper than a
     /// napi Buffer per call. The `Buffer` holds a reference, so the memory lives as long as this
@@ -44,7 +45,7 @@ pub struct NativeDb {
 impl NativeDb {
     pub(crate) fn db(&self) -> napi::Result<Db, Code> {
         let slot = self.db.lock().unwrap_or_else(|e| e.into_inner());
-        slot.clone().ok_or_else(|| coded(NOT_OPEN, "Database is not open"))
+        slot.as_ref().map(|h| h.db().clone()).ok_or_else(|| coded(NOT_OPEN, "Database is not open"))
     }
 
     fn read_options(snapshot: Option<&NativeSnapshot>, fill_cache: bool) -> napi::Result<ReadOptions, Code> {
@@ -68,13 +69,15 @@ impl NativeDb {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn open(&self, options: Option<OpenOptions>) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
         let options = options.unwrap_or_default();
-        let fs: Arc<dyn Fs> = if options.in_memory.unwrap_or(false) { Arc::new(MemFs::new()) } else { posix() };
+        let in_memory = options.in_memory.unwrap_or(false);
+        let multithreading = options.multithreading.unwrap_or(false);
+        let fs: Arc<dyn Fs> = if in_memory { Arc::new(MemFs::new()) } else { posix() };
         let options = options.to_engine()?;
         let slot = self.db.clone();
         let location = self.location.clone();
         Ok(AsyncTask::new(EngineTask::new(move || {
-            let db = Db::open(fs, &location, options)?;
-            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(db);
+            let handle = Handle::open(fs, &location, options, multithreading, in_memory)?;
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
             Ok(())
         })))
     }
@@ -82,8 +85,8 @@ impl NativeDb {
     /// Closes the database on the pool and releases its lock. Closing twice is harmless.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close(&self) -> AsyncTask<EngineTask<()>> {
-        let db = self.db.lock().unwrap_or_else(|e| e.into_inner()).take();
-        AsyncTask::new(EngineTask::new(move || db.map_or(Ok(()), |db| db.close())))
+        let handle = self.db.lock().unwrap_or_else(|e| e.into_inner()).take();
+        AsyncTask::new(EngineTask::new(move || handle.map_or(Ok(()), Handle::close)))
     }
 
     /// The value of `key`, or `undefined`. With `memory_only`, `null` means the read would wait
@@ -346,10 +349,12 @@ impl NativeDb {
 }
 
 impl Drop for NativeDb {
-    // A database collected without close() still stops its background worker and frees its lock.
+    // A database collected without close(), or left open when its environment (a worker thread)
+    // is torn down, still gives its engine back: an own one stops its background worker and frees
+    // its lock; a shared one loses a lease, and the last lease closes it.
     fn drop(&mut self) {
-        if let Some(db) = self.db.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = db.close();
+        if let Some(handle) = self.db.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = handle.close();
         }
     }
 }

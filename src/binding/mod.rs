@@ -11,9 +11,11 @@ mod convert;
 mod crew;
 mod db;
 mod error;
+mod handle;
 mod iterator;
 mod options;
 mod server;
+mod shared;
 mod snapshot;
 mod tasks;
 

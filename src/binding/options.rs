@@ -31,6 +31,9 @@ pub struct OpenOptions {
     /// Keep the database in memory only, on the engine's in-memory file system: nothing is
     /// written to disk and everything is gone on close (default false).
     pub in_memory: Option<bool>,
+    /// Share one engine with every other instance in the process (worker threads included)
+    /// that opens the same location with this set; see `handle.rs` (default false).
+    pub multithreading: Option<bool>,
 }
 
 fn size(value: Option<f64>, default: usize, min: usize, name: &str) -> napi::Result<usize, Code> {
