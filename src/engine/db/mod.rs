@@ -606,7 +606,11 @@ impl Inner {
             }
             if view.imm.is_some() || l0 >= L0_STOP_TRIGGER {
                 let completed = lock(&self.bg).completed;
-                self.wait_for(|bg, _| bg.completed != completed)?;
+                // NOTE: the worker may have finished the job this waits for (and gone idle)
+                // between the view above and `completed`: waiting for the next job alone would
+                // then wait for good, so the wait also ends once the view no longer blocks.
+                let blocked = |v: &ReadView| v.imm.is_some() || v.version.files[0].len() >= L0_STOP_TRIGGER;
+                self.wait_for(|bg, v| bg.completed != completed || !blocked(v))?;
                 continue;
             }
             // Switch to a fresh memtable and log; the worker flushes the full one.
