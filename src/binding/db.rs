@@ -15,8 +15,9 @@ use crate::binding::iterator::{bounds, NativeIterator};
 use crate::binding::options::OpenOptions;
 use crate::binding::snapshot::NativeSnapshot;
 use crate::binding::tasks::EngineTask;
+use crate::engine::db::DbHandle;
 use crate::engine::env::{FaultFs, Fs, MemFs, PosixFs};
-use crate::engine::{self, Db, Error, ReadOptions, WriteOptions};
+use crate::engine::{self, Error, ReadOptions, WriteOptions};
 
 fn posix() -> Arc<dyn Fs> {
     // TEST ONLY: `TODB_TEST_COLD_READS=1` makes every table page count as not in memory, so
@@ -33,7 +34,7 @@ fn posix() -> Arc<dyn Fs> {
 #[napi]
 pub struct NativeDb {
     location: PathBuf,
-    db: Arc<Mutex<Option<Db>>>,
+    db: Arc<Mutex<Option<DbHandle>>>,
     /// A Buffer JavaScript lends once (`setScratch`) for `getInto`, `getBatch` and iterators'
     /// `nextv` to copy into: copying out of it with Node's pooled allocator is far cheaper than a
     /// napi Buffer per call. The `Buffer` holds a reference, so the memory lives as long as this
@@ -42,7 +43,7 @@ pub struct NativeDb {
 }
 
 impl NativeDb {
-    pub(crate) fn db(&self) -> napi::Result<Db, Code> {
+    pub(crate) fn db(&self) -> napi::Result<DbHandle, Code> {
         let slot = self.db.lock().unwrap_or_else(|e| e.into_inner());
         slot.clone().ok_or_else(|| coded(NOT_OPEN, "Database is not open"))
     }
@@ -64,16 +65,18 @@ impl NativeDb {
         }
     }
 
-    /// Opens the database on the pool (it reads the MANIFEST and replays logs).
+    /// Opens the database on the pool (it reads the MANIFEST and replays logs); with `readOnly`,
+    /// without the LOCK and beside a writer (see `refresh`).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn open(&self, options: Option<OpenOptions>) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
         let options = options.unwrap_or_default();
         let fs: Arc<dyn Fs> = if options.in_memory.unwrap_or(false) { Arc::new(MemFs::new()) } else { posix() };
+        let read_only = options.read_only.unwrap_or(false);
         let options = options.to_engine()?;
         let slot = self.db.clone();
         let location = self.location.clone();
         Ok(AsyncTask::new(EngineTask::new(move || {
-            let db = Db::open(fs, &location, options)?;
+            let db = DbHandle::open(fs, &location, options, read_only)?;
             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(db);
             Ok(())
         })))
@@ -84,6 +87,13 @@ impl NativeDb {
     pub fn close(&self) -> AsyncTask<EngineTask<()>> {
         let db = self.db.lock().unwrap_or_else(|e| e.into_inner()).take();
         AsyncTask::new(EngineTask::new(move || db.map_or(Ok(()), |db| db.close())))
+    }
+
+    /// Catches a read-only database up with its writer, on the pool; a writer has nothing to do.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn refresh(&self) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+        let db = self.db()?;
+        Ok(AsyncTask::new(EngineTask::new(move || db.refresh())))
     }
 
     /// The value of `key`, or `undefined`. With `memory_only`, `null` means the read would wait
@@ -225,7 +235,7 @@ impl NativeDb {
     /// Runs a non-sync write on this thread unless it would have to wait for the background
     /// worker; then it writes nothing and returns false, and the caller sends the write to the
     /// pool with `writeAsync`, so the event loop never stalls.
-    fn write_here(&self, write: impl FnOnce(&Db) -> engine::Result<()>) -> napi::Result<bool, Code> {
+    fn write_here(&self, write: impl FnOnce(&DbHandle) -> engine::Result<()>) -> napi::Result<bool, Code> {
         let db = self.db()?;
         if db.write_would_stall() {
             return Ok(false);

@@ -31,6 +31,9 @@ pub struct OpenOptions {
     /// Keep the database in memory only, on the engine's in-memory file system: nothing is
     /// written to disk and everything is gone on close (default false).
     pub in_memory: Option<bool>,
+    /// Open without taking the LOCK, beside a writer in another process: reads only, of the
+    /// state as of open until `refresh()` (default false).
+    pub read_only: Option<bool>,
 }
 
 fn size(value: Option<f64>, default: usize, min: usize, name: &str) -> napi::Result<usize, Code> {
