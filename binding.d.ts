@@ -13,10 +13,15 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeDb {
   /** A handle for the database at `location`; nothing is opened yet. */
   constructor(location: string)
-  /** Opens the database on the pool (it reads the MANIFEST and replays logs). */
+  /**
+   * Opens the database on the pool (it reads the MANIFEST and replays logs); with `readOnly`,
+   * without the LOCK and beside a writer (see `refresh`).
+   */
   open(options?: OpenOptions | undefined | null): Promise<void>
   /** Closes the database on the pool and releases its lock. Closing twice is harmless. */
   close(): Promise<void>
+  /** Catches a read-only database up with its writer, on the pool; a writer has nothing to do. */
+  refresh(): Promise<void>
   /**
    * The value of `key`, or `undefined`. With `memory_only`, `null` means the read would wait
    * on the disk: the caller then asks `getAsync`, so the event loop never waits on it.
@@ -159,6 +164,11 @@ export interface OpenOptions {
    * that opens the same location with this set; see `handle.rs` (default false).
    */
   multithreading?: boolean
+  /**
+   * Open without taking the LOCK, beside a writer in another process: reads only, of the
+   * state as of open until `refresh()` (default false).
+   */
+  readOnly?: boolean
 }
 
 /** How `db.serve()` was asked to serve. */

@@ -379,6 +379,22 @@ export declare class Todb<KDefault = string, VDefault = string>
   serve (options?: ServeOptions): Promise<Server>
   serve (options: ServeOptions, callback: ValueCallback<Server>): void
 
+  /**
+   * Catch a database opened with `readOnly` up with its writer: its MANIFEST, tables and logs
+   * are read again and the new state replaces the old at once. Iterators and snapshots made
+   * before keep reading the state they were made on. If the writer keeps replacing the files
+   * being read, the refresh retries a bounded number of times and then rejects (code
+   * `LEVEL_IO_ERROR`, or `LEVEL_CORRUPTION` for damaged files), leaving the current state as it
+   * was. On a database opened for writing it does nothing: a writer always reads its latest
+   * state.
+   */
+  refresh (): Promise<void>
+
+  /**
+   * Catch a database opened with `readOnly` up with its writer, then call `callback(err)`.
+   */
+  refresh (callback: ErrorCallback): void
+
   compactRange (start: KDefault, end: KDefault): Promise<void>
   compactRange<K = KDefault> (start: K, end: K, options: StartEndOptions<K>): Promise<void>
 
@@ -563,6 +579,23 @@ export interface OpenOptions extends AbstractOpenOptions {
   inMemory?: boolean | undefined
 
   /**
+   * Open without taking the directory's `LOCK`, to read a database that another process (or
+   * instance) has open for writing. The database shows its state as of the open, including the
+   * writer's acknowledged writes not yet flushed to tables, until {@link Todb.refresh} catches it
+   * up. Nothing in the directory is created, written, renamed or deleted. Writes (`put()`,
+   * `del()`, `batch()`, a chained batch's `write()`, `clear()`, `compactRange()`) and `serve()`
+   * fail with code `LEVEL_READONLY`. A missing database is never created: the open fails with
+   * `LEVEL_DATABASE_NOT_OPEN`, whatever `createIfMissing` says.
+   *
+   * Every table file of the state being read is held open, so the open uses one file descriptor
+   * per table (plus the older states that iterators and snapshots still hold), and the disk space
+   * of tables the writer deletes is freed only once no state here holds them.
+   *
+   * @defaultValue `false`
+   */
+  readOnly?: boolean | undefined
+
+  /**
    * Allows multi-threaded access to a single database: every instance in this process
    * that opens the same location with `multithreading: true` (in this thread or in
    * [worker threads](https://nodejs.org/api/worker_threads.html)) shares one underlying
@@ -575,6 +608,7 @@ export interface OpenOptions extends AbstractOpenOptions {
    * options are ignored, and `errorIfExists: true` makes them fail. Other processes are
    * still locked out, and `destroy()` and `repair()` fail with `LEVEL_LOCKED` while any
    * instance has the location open.
+   * A `readOnly` instance is never shared and takes no lock, so it opens beside any of them.
    *
    * @defaultValue `false`
    */

@@ -39,7 +39,8 @@ const COLD = Symbol('cold')
 
 const OPEN_OPTIONS = [
   'createIfMissing', 'errorIfExists', 'compression', 'cacheSize', 'writeBufferSize', 'blockSize',
-  'maxOpenFiles', 'blockRestartInterval', 'maxFileSize', 'inMemory', 'multithreading'
+  'maxOpenFiles', 'blockRestartInterval', 'maxFileSize', 'inMemory', 'multithreading',
+  'readOnly'
 ]
 
 // Writes `batch` on this thread; false, with nothing written, when the write would wait for the
@@ -193,6 +194,15 @@ class TodbCore extends AbstractLevel {
       if (value !== undefined) native[name] = value
     }
     return new Server(this[kNative].serve(native), this[kServers])
+  }
+
+  // Catches a readOnly database up with its writer (a no-op on a writer). Gets made before it
+  // are answered first, from the state they were made on.
+  async refresh () {
+    if (this.status === 'opening') return this.deferAsync(() => this.refresh())
+    if (this.status !== 'open') throw notOpen('refresh')
+    this.#flushReads()
+    return this.#track(this[kNative].refresh())
   }
 
   async _close () {

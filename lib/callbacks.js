@@ -9,7 +9,7 @@ const { EntryStream, KeyStream, ValueStream } = require('level-read-stream')
 
 const DB_METHODS = [
   'open', 'close', 'get', 'getMany', 'has', 'hasMany', 'put', 'del', 'batch', 'clear',
-  'approximateSize', 'compactRange', 'serve'
+  'approximateSize', 'compactRange', 'serve', 'refresh'
 ]
 
 // leveldown and levelup reported a missing key to callbacks as an error.

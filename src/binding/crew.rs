@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::engine::{self, Db, ReadOptions};
+use crate::engine::db::DbHandle;
+use crate::engine::{self, ReadOptions};
 
 /// How long a helper looks for the next job before parking.
 const SPIN: Duration = Duration::from_micros(250);
@@ -24,7 +25,7 @@ const MAX_HELPERS: usize = 3;
 
 /// A batch of point reads, owned by the job so that a helper holding it outlives no borrow.
 pub struct ReadJob {
-    db: Db,
+    db: DbHandle,
     options: ReadOptions,
     keys: Vec<u8>,
     /// Where each key ends in `keys`.
@@ -50,7 +51,7 @@ impl<T> std::ops::Deref for Padded<T> {
 
 impl ReadJob {
     /// A job reading each key of `keys`, which holds them back to back with the given lengths.
-    pub fn new(db: Db, options: ReadOptions, keys: &[u8], lengths: &[u32]) -> Option<ReadJob> {
+    pub fn new(db: DbHandle, options: ReadOptions, keys: &[u8], lengths: &[u32]) -> Option<ReadJob> {
         let mut ends = Vec::with_capacity(lengths.len());
         let mut end = 0usize;
         for &len in lengths {
@@ -205,12 +206,13 @@ mod tests {
     use std::sync::Arc;
 
     use super::ReadJob;
+    use crate::engine::db::DbHandle;
     use crate::engine::env::MemFs;
     use crate::engine::{Db, Options, ReadOptions, WriteOptions};
 
     #[test]
     fn every_result_lands_in_its_keys_place_while_callers_share_the_crew() {
-        let db = Db::open(Arc::new(MemFs::new()), Path::new("/crew"), Options::default()).unwrap();
+        let db = DbHandle::from(Db::open(Arc::new(MemFs::new()), Path::new("/crew"), Options::default()).unwrap());
         for i in 0..2000u32 {
             db.put(format!("{i:05}").as_bytes(), &i.to_le_bytes(), WriteOptions::default()).unwrap();
         }

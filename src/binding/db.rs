@@ -16,8 +16,9 @@ use crate::binding::iterator::{bounds, NativeIterator};
 use crate::binding::options::OpenOptions;
 use crate::binding::snapshot::NativeSnapshot;
 use crate::binding::tasks::EngineTask;
+use crate::engine::db::DbHandle;
 use crate::engine::env::{FaultFs, Fs, MemFs, PosixFs};
-use crate::engine::{self, Db, Error, ReadOptions, WriteOptions};
+use crate::engine::{self, Error, ReadOptions, WriteOptions};
 
 fn posix() -> Arc<dyn Fs> {
     // TEST ONLY: `TODB_TEST_COLD_READS=1` makes every table page count as not in memory, so
@@ -43,9 +44,9 @@ pub struct NativeDb {
 }
 
 impl NativeDb {
-    pub(crate) fn db(&self) -> napi::Result<Db, Code> {
+    pub(crate) fn db(&self) -> napi::Result<DbHandle, Code> {
         let slot = self.db.lock().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref().map(|h| h.db().clone()).ok_or_else(|| coded(NOT_OPEN, "Database is not open"))
+        slot.as_ref().map(Handle::db).ok_or_else(|| coded(NOT_OPEN, "Database is not open"))
     }
 
     fn read_options(snapshot: Option<&NativeSnapshot>, fill_cache: bool) -> napi::Result<ReadOptions, Code> {
@@ -65,18 +66,20 @@ impl NativeDb {
         }
     }
 
-    /// Opens the database on the pool (it reads the MANIFEST and replays logs).
+    /// Opens the database on the pool (it reads the MANIFEST and replays logs); with `readOnly`,
+    /// without the LOCK and beside a writer (see `refresh`).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn open(&self, options: Option<OpenOptions>) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
         let options = options.unwrap_or_default();
         let in_memory = options.in_memory.unwrap_or(false);
         let multithreading = options.multithreading.unwrap_or(false);
+        let read_only = options.read_only.unwrap_or(false);
         let fs: Arc<dyn Fs> = if in_memory { Arc::new(MemFs::new()) } else { posix() };
         let options = options.to_engine()?;
         let slot = self.db.clone();
         let location = self.location.clone();
         Ok(AsyncTask::new(EngineTask::new(move || {
-            let handle = Handle::open(fs, &location, options, multithreading, in_memory)?;
+            let handle = Handle::open(fs, &location, options, multithreading, in_memory, read_only)?;
             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
             Ok(())
         })))
@@ -87,6 +90,13 @@ impl NativeDb {
     pub fn close(&self) -> AsyncTask<EngineTask<()>> {
         let handle = self.db.lock().unwrap_or_else(|e| e.into_inner()).take();
         AsyncTask::new(EngineTask::new(move || handle.map_or(Ok(()), Handle::close)))
+    }
+
+    /// Catches a read-only database up with its writer, on the pool; a writer has nothing to do.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn refresh(&self) -> napi::Result<AsyncTask<EngineTask<()>>, Code> {
+        let db = self.db()?;
+        Ok(AsyncTask::new(EngineTask::new(move || db.refresh())))
     }
 
     /// The value of `key`, or `undefined`. With `memory_only`, `null` means the read would wait
@@ -228,7 +238,7 @@ impl NativeDb {
     /// Runs a non-sync write on this thread unless it would have to wait for the background
     /// worker; then it writes nothing and returns false, and the caller sends the write to the
     /// pool with `writeAsync`, so the event loop never stalls.
-    fn write_here(&self, write: impl FnOnce(&Db) -> engine::Result<()>) -> napi::Result<bool, Code> {
+    fn write_here(&self, write: impl FnOnce(&DbHandle) -> engine::Result<()>) -> napi::Result<bool, Code> {
         let db = self.db()?;
         if db.write_would_stall() {
             return Ok(false);

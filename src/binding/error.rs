@@ -28,6 +28,7 @@ pub fn code_of(err: &Error) -> Code {
         Error::Io { .. } => Code("LEVEL_IO_ERROR"),
         Error::Corruption(_) => Code("LEVEL_CORRUPTION"),
         Error::Locked(_) => Code("LEVEL_LOCKED"),
+        Error::ReadOnly(_) => Code("LEVEL_READONLY"),
         Error::Closed => NOT_OPEN,
         Error::NotSupported(_) => Code("LEVEL_NOT_SUPPORTED"),
         Error::InvalidArgument(_) => Code("LEVEL_INVALID_ARGUMENT"),

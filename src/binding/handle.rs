@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use crate::binding::shared::{self, Key, Lease};
 use crate::engine::env::Fs;
+use crate::engine::db::DbHandle;
 use crate::engine::{Db, Error, Options, Result};
 
 /// An instance's engine.
 pub enum Handle {
     /// Opened for this instance alone.
-    Own(Db),
+    Own(DbHandle),
     /// Shared with the other `multithreading` instances of the location.
     Shared(Lease),
 }
@@ -35,9 +36,11 @@ impl Handle {
         options: Options,
         multithreading: bool,
         in_memory: bool,
+        read_only: bool,
     ) -> Result<Handle> {
-        if !multithreading {
-            return Db::open(fs, location, options).map(Handle::Own);
+        // A read-only open takes no LOCK, so it never needs to share: each has its own view.
+        if !multithreading || read_only {
+            return DbHandle::open(fs, location, options, read_only).map(Handle::Own);
         }
         let error_if_exists = options.error_if_exists;
         let join = |_: &Db| {
@@ -52,10 +55,10 @@ impl Handle {
     }
 
     /// The engine, to clone for a call.
-    pub fn db(&self) -> &Db {
+    pub fn db(&self) -> DbHandle {
         match self {
-            Handle::Own(db) => db,
-            Handle::Shared(lease) => lease.db(),
+            Handle::Own(db) => db.clone(),
+            Handle::Shared(lease) => DbHandle::Writer(lease.db().clone()),
         }
     }
 

@@ -34,6 +34,9 @@ pub struct OpenOptions {
     /// Share one engine with every other instance in the process (worker threads included)
     /// that opens the same location with this set; see `handle.rs` (default false).
     pub multithreading: Option<bool>,
+    /// Open without taking the LOCK, beside a writer in another process: reads only, of the
+    /// state as of open until `refresh()` (default false).
+    pub read_only: Option<bool>,
 }
 
 fn size(value: Option<f64>, default: usize, min: usize, name: &str) -> napi::Result<usize, Code> {

@@ -7,7 +7,7 @@ use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::binding::db::NativeDb;
-use crate::binding::error::{coded, Code};
+use crate::binding::error::{coded, to_js, Code};
 use crate::binding::tasks::EngineTask;
 use crate::server::{resp, Config, Protocol, Server};
 
@@ -145,7 +145,7 @@ impl NativeDb {
     /// fails at once (`EADDRINUSE` in the message, code `LEVEL_SERVER_ERROR`).
     #[napi]
     pub fn serve(&self, options: Option<ServeOptions>) -> napi::Result<NativeServer, Code> {
-        let db = self.db()?;
+        let db = self.db()?.writer("serve").map_err(to_js)?.clone();
         let (config, address) = options.unwrap_or_default().config()?;
         let server = Server::start(db, &address, config)
             .map_err(|e| coded(Code("LEVEL_SERVER_ERROR"), format!("Cannot listen on {address}: {e}")))?;

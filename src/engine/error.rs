@@ -29,6 +29,8 @@ pub enum Error {
     NotSupported(String),
     /// Another handle, in this process or another, holds the directory's `LOCK`.
     Locked(PathBuf),
+    /// The database was opened read-only (`ReadOnlyDb`) and the operation named would write.
+    ReadOnly(&'static str),
     /// The database was closed.
     Closed,
     /// An earlier log write or sync failed; every later write is refused with this (fail-stop).
@@ -63,6 +65,7 @@ impl Error {
             Error::InvalidArgument(r) => Error::InvalidArgument(r.clone()),
             Error::NotSupported(r) => Error::NotSupported(r.clone()),
             Error::Locked(p) => Error::Locked(p.clone()),
+            Error::ReadOnly(op) => Error::ReadOnly(op),
             Error::Closed => Error::Closed,
             Error::Poisoned(cause) => Error::Poisoned(cause.clone()),
             Error::Incomplete => Error::Incomplete,
@@ -91,6 +94,7 @@ impl fmt::Display for Error {
             Error::Locked(path) => {
                 write!(f, "IO error: lock {}: already held by process", path.display())
             }
+            Error::ReadOnly(op) => write!(f, "Database is read-only: cannot {op} a database opened with readOnly"),
             Error::Closed => write!(f, "Database is not open"),
             Error::Poisoned(cause) => {
                 write!(f, "Database is in a failed state after an earlier write error: {cause}")

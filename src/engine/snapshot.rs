@@ -1,6 +1,7 @@
 //! Snapshots: sequence numbers that readers hold so that compaction keeps the versions they can
 //! see. Every read takes one implicitly; `Db::snapshot` hands one out explicitly. The list only
-//! counts holders per sequence; a [`Snapshot`] releases its hold when dropped.
+//! counts holders per sequence; a [`Snapshot`] releases its hold when dropped. A snapshot can
+//! also pin what it reads (a read-only open's view, whose tables its writer may delete).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ impl SnapshotList {
     /// Holds `seq` until the returned snapshot is dropped.
     pub fn acquire(self: &Arc<Self>, seq: SequenceNumber) -> Snapshot {
         *self.held.lock().unwrap_or_else(|e| e.into_inner()).entry(seq).or_insert(0) += 1;
-        Snapshot { seq, list: Arc::clone(self) }
+        Snapshot { seq, list: Arc::clone(self), _pin: None }
     }
 
     /// The oldest held sequence, if any: versions newer than the newest version visible at it
@@ -46,9 +47,16 @@ impl SnapshotList {
 pub struct Snapshot {
     seq: SequenceNumber,
     list: Arc<SnapshotList>,
+    _pin: Option<Arc<dyn Send + Sync>>,
 }
 
 impl Snapshot {
+    /// This snapshot, also keeping `pin` alive until it is dropped.
+    pub fn pinning(mut self, pin: Arc<dyn Send + Sync>) -> Snapshot {
+        self._pin = Some(pin);
+        self
+    }
+
     /// The last sequence number visible through this snapshot.
     pub fn seq(&self) -> SequenceNumber {
         self.seq

@@ -6,10 +6,15 @@
 //! Every point read looks up one or two tables here, on whichever threads read at once, so the
 //! tables are split over shards by file number, each with its own lock and its own part of the
 //! capacity: one shared lock moved its cache line between cores on every lookup.
+//!
+//! Pins: a reader that cannot reopen a table later (a read-only open, whose writer may delete
+//! any table once a compaction replaces it) holds the `Arc<Table>` of each table it needs, from
+//! [`TableCache::pin`]. A pinned table is found here for as long as anyone holds it, even after
+//! eviction: the open descriptor is what keeps an unlinked file's data readable.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::engine::env::Fs;
 use crate::engine::error::Result;
@@ -29,6 +34,8 @@ pub struct TableCache {
     blocks: Arc<BlockCache>,
     /// Each shard: its open tables and the clock that orders their last uses.
     shards: [Mutex<(HashMap<u64, Slot>, u64)>; SHARDS],
+    /// Tables pinned by a holder, consulted only when a shard misses.
+    pinned: Mutex<HashMap<u64, Weak<Table>>>,
 }
 
 const SHARDS: usize = 16;
@@ -43,7 +50,26 @@ impl TableCache {
             capacity: capacity.div_ceil(SHARDS).max(1),
             blocks: Arc::new(BlockCache::new(block_cache_bytes)),
             shards: std::array::from_fn(|_| Mutex::new((HashMap::new(), 0))),
+            pinned: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The pinned table `number`, if someone still holds it.
+    fn pinned(&self, number: u64) -> Option<Arc<Table>> {
+        self.pinned.lock().unwrap_or_else(|e| e.into_inner()).get(&number).and_then(Weak::upgrade)
+    }
+
+    /// Opens (or finds) each of `numbers` and pins it: until the caller drops the returned
+    /// tables, every lookup of them is served without reopening the file. Fails with the first
+    /// table that cannot be opened (a deleted one gives an `Io` error of kind `NotFound`).
+    pub fn pin(&self, numbers: impl IntoIterator<Item = u64>) -> Result<Vec<Arc<Table>>> {
+        let tables = numbers.into_iter().map(|n| self.table(n)).collect::<Result<Vec<_>>>()?;
+        let mut pinned = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        pinned.retain(|_, held| held.strong_count() > 0);
+        for table in &tables {
+            pinned.insert(table.file_number(), Arc::downgrade(table));
+        }
+        Ok(tables)
     }
 
     fn shard(&self, number: u64) -> std::sync::MutexGuard<'_, (HashMap<u64, Slot>, u64)> {
@@ -62,6 +88,9 @@ impl TableCache {
                 slot.last_use = *clock;
                 return Ok(slot.table.clone());
             }
+        }
+        if let Some(table) = self.pinned(number) {
+            return Ok(table);
         }
         let mut path = filename::table_file(&self.dir, number);
         if !self.fs.exists(&path) {
@@ -89,9 +118,16 @@ impl TableCache {
         let mut guard = self.shard(number);
         let (map, clock) = &mut *guard;
         *clock += 1;
-        let slot = map.get_mut(&number)?;
-        slot.last_use = *clock;
-        Some(slot.table.clone())
+        match map.get_mut(&number) {
+            Some(slot) => {
+                slot.last_use = *clock;
+                Some(slot.table.clone())
+            }
+            None => {
+                drop(guard);
+                self.pinned(number)
+            }
+        }
     }
 
     /// An iterator over table `number`.
@@ -99,7 +135,8 @@ impl TableCache {
         Ok(self.table(number)?.iter(fill_cache))
     }
 
-    /// Forgets table `number` (its file is being deleted).
+    /// Forgets table `number` (its file is being deleted, or it is no longer needed); a pinned
+    /// table stays reachable through its pin.
     pub fn evict(&self, number: u64) {
         self.shard(number).0.remove(&number);
     }

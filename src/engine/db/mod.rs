@@ -10,6 +10,9 @@
 //! Lock order: write lock, then versions, then the view. The worker never takes the write lock, so
 //! a writer may wait for the worker while holding it.
 //!
+//! A read-only open (`secondary.rs`) reads the same files beside a writer in another process,
+//! with no write path at all; `handle.rs` holds either kind for the binding.
+//!
 //! Durability (docs/format.md; the reliability notes' I1-I6): a write returns only after its log
 //! record reached the OS; with `sync` it also waits for an fsync of the log, which concurrent sync
 //! writers share (group commit). A failed log append or sync poisons the database: every later
@@ -17,16 +20,25 @@
 
 mod atomic;
 mod background;
+mod catch_up;
 mod changes;
 mod compaction;
 mod deleter;
 mod destroy;
 #[cfg(test)]
 mod fault_tests;
+mod handle;
+mod manifest_follower;
 #[cfg(test)]
 mod power_loss_tests;
+mod properties;
 mod reader;
 mod recovery;
+mod secondary;
+#[cfg(test)]
+mod secondary_race_tests;
+#[cfg(test)]
+mod secondary_tests;
 mod subcompaction;
 mod table_writer;
 #[cfg(test)]
@@ -42,7 +54,7 @@ use crate::engine::env::{FileLock, Fs, WritableFile};
 use crate::engine::error::{Error, Result};
 use crate::engine::filename::{self, FileKind};
 use crate::engine::iter::{DbIterator, InternalIterator, IterBounds, MergingIterator};
-use crate::engine::key::{self, SequenceNumber};
+use crate::engine::key::SequenceNumber;
 use crate::engine::memtable::MemTable;
 use crate::engine::options::{Options, ReadOptions, WriteOptions};
 use crate::engine::snapshot::{Snapshot, SnapshotList};
@@ -52,9 +64,12 @@ use crate::engine::wal::LogWriter;
 use crate::engine::write_batch::WriteBatch;
 
 pub use atomic::LockedReader;
+pub use catch_up::CatchUp;
 pub use changes::ChangeListener;
 pub use destroy::{destroy, repair};
+pub use handle::DbHandle;
 pub use reader::PointReader;
+pub use secondary::ReadOnlyDb;
 
 /// Level-0 table counts at which writes are slowed, then stopped until compaction catches up
 /// (LevelDB's `kL0_SlowdownWritesTrigger` and `kL0_StopWritesTrigger`, which are 8 and 12).
@@ -441,22 +456,7 @@ impl Db {
     /// as in LevelDB.
     pub fn approximate_size(&self, start: &[u8], end: &[u8]) -> Result<u64> {
         self.check_open()?;
-        let version = self.inner.view().version.clone();
-        let offset = |user_key: &[u8]| -> Result<u64> {
-            let target = key::lookup_key(user_key, key::MAX_SEQUENCE);
-            let mut total = 0;
-            for files in &version.files {
-                for f in files {
-                    if key::compare_internal(&f.largest, &target).is_le() {
-                        total += f.size;
-                    } else if key::compare_internal(&f.smallest, &target).is_lt() {
-                        total += self.inner.tables.table(f.number)?.approximate_offset_of(&target);
-                    }
-                }
-            }
-            Ok(total)
-        };
-        Ok(offset(end)?.saturating_sub(offset(start)?))
+        self.inner.view().version.approximate_size(&self.inner.tables, start, end)
     }
 
     /// Flushes the memtable and compacts the tables overlapping `[start, end]` (either end open)
@@ -480,45 +480,8 @@ impl Db {
     /// `leveldb.sstables`), or `None` for an unknown name.
     pub fn property(&self, name: &str) -> Result<Option<String>> {
         self.check_open()?;
-        let version = self.inner.view().version.clone();
-        if let Some(n) = name.strip_prefix("leveldb.num-files-at-level") {
-            return Ok(n.parse::<usize>().ok().and_then(|l| version.files.get(l)).map(|f| f.len().to_string()));
-        }
-        match name {
-            "leveldb.stats" => {
-                let mut out = String::from("Level  Files Size(MB)\n--------------------\n");
-                for (level, files) in version.files.iter().enumerate() {
-                    if !files.is_empty() {
-                        out.push_str(&format!(
-                            "{level:3} {:8} {:8.1}\n",
-                            files.len(),
-                            version.level_bytes(level) as f64 / 1048576.0
-                        ));
-                    }
-                }
-                let split = self.inner.split_compactions.load(Ordering::Relaxed);
-                out.push_str(&format!("Compactions split across threads: {split}\n"));
-                Ok(Some(out))
-            }
-            "leveldb.sstables" => {
-                let mut out = String::new();
-                for (level, files) in version.files.iter().enumerate() {
-                    out.push_str(&format!("--- level {level} ---\n"));
-                    for f in files {
-                        let (lo, hi) = (key::user_key(&f.smallest), key::user_key(&f.largest));
-                        out.push_str(&format!(
-                            " {}:{}[{:?} .. {:?}]\n",
-                            f.number,
-                            f.size,
-                            String::from_utf8_lossy(lo),
-                            String::from_utf8_lossy(hi)
-                        ));
-                    }
-                }
-                Ok(Some(out))
-            }
-            _ => Ok(None),
-        }
+        let split = self.inner.split_compactions.load(Ordering::Relaxed);
+        Ok(properties::property(&self.inner.view().version, name, Some(split)))
     }
 
     /// The number of the log receiving writes (tests use it to find the file).

@@ -9,19 +9,45 @@
 
 use std::sync::Arc;
 
-use super::{Db, ReadView};
+use super::{Db, Inner, ReadView};
 use crate::engine::error::Result;
 use crate::engine::key::SequenceNumber;
 use crate::engine::memtable::Lookup;
 use crate::engine::options::ReadOptions;
+use crate::engine::table_cache::TableCache;
 
 /// Gets as of one sequence number, over the memtables and tables of one view.
 pub struct PointReader<'a> {
-    db: &'a Db,
+    tables: &'a TableCache,
+    /// The writer whose seek budgets a wasted table read is charged to; none for a read-only open.
+    seeks: Option<&'a Inner>,
     view: Arc<ReadView>,
+    /// Whatever else must stay alive while the view is read (a read-only open's pinned tables).
+    _hold: Option<Arc<dyn Send + Sync>>,
     seq: SequenceNumber,
     fill_cache: bool,
     memory_only: bool,
+}
+
+impl<'a> PointReader<'a> {
+    /// A reader of `view` at `seq` through `tables`, charging no seeks, holding `hold`.
+    pub(super) fn over(
+        tables: &'a TableCache,
+        view: Arc<ReadView>,
+        hold: Arc<dyn Send + Sync>,
+        seq: SequenceNumber,
+        options: &ReadOptions,
+    ) -> PointReader<'a> {
+        PointReader {
+            tables,
+            seeks: None,
+            view,
+            _hold: Some(hold),
+            seq,
+            fill_cache: options.fill_cache,
+            memory_only: options.memory_only,
+        }
+    }
 }
 
 impl Db {
@@ -33,8 +59,10 @@ impl Db {
         // ones' tables, which this view also lists.
         let seq = options.snapshot.unwrap_or_else(|| self.last_sequence());
         Ok(PointReader {
-            db: self,
+            tables: &self.inner.tables,
+            seeks: Some(&self.inner),
             view: self.inner.view(),
+            _hold: None,
             seq,
             fill_cache: options.fill_cache,
             memory_only: options.memory_only,
@@ -54,10 +82,9 @@ impl PointReader<'_> {
             }
         }
         if lookup == Lookup::Missing {
-            let inner = &self.db.inner;
-            let (found, wasted) = view.version.get(&inner.tables, key, self.seq, self.fill_cache, self.memory_only)?;
+            let (found, wasted) = view.version.get(self.tables, key, self.seq, self.fill_cache, self.memory_only)?;
             lookup = found;
-            if let Some((level, file)) = wasted {
+            if let (Some(inner), Some((level, file))) = (self.seeks, wasted) {
                 inner.charge_seek(level, &file);
             }
         }

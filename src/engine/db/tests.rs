@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::*;
 use crate::engine::env::MemFs;
 use crate::engine::iter::IterBounds;
+use crate::engine::key;
 
 fn open(fs: &MemFs) -> Db {
     Db::open(Arc::new(fs.clone()), Path::new("/db"), Options::default()).expect("open")

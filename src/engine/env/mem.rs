@@ -1,6 +1,9 @@
 //! [`Fs`] held wholly in memory: the in-memory mode and the engine's tests. Files are shared byte
 //! vectors keyed by path, so a file stays readable after its writer is dropped and a "reopen" sees
 //! what the last handle wrote. Nothing survives the `MemFs` value itself.
+//!
+//! As on POSIX, removing (or renaming over) a file unlinks its name only: handles already open
+//! keep reading its data, which a read-only open relies on when its writer deletes a table.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io;
@@ -186,5 +189,36 @@ impl Fs for MemFs {
             }
         }
         Ok(Box::new(MemLock { locks: self.locks.clone(), path: path.to_owned() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removed_file_stays_readable_through_an_open_handle() {
+        let fs = MemFs::new();
+        let dir = Path::new("/d");
+        fs.create_dir_all(dir).unwrap();
+        let path = dir.join("000007.ldb");
+        fs.create(&path).unwrap().append(b"table bytes").unwrap();
+        let open = fs.open_random(&path).unwrap();
+        fs.remove_file(&path).unwrap();
+        assert!(!fs.exists(&path));
+        assert!(fs.open_random(&path).is_err(), "the name is gone");
+        assert_eq!(open.read_at(6, 5).unwrap(), b"bytes", "the data is not");
+        assert_eq!(open.size(), 11);
+
+        // A new file under the same name is a different file.
+        fs.create(&path).unwrap().append(b"new").unwrap();
+        assert_eq!(open.read_at(0, 5).unwrap(), b"table");
+        // Renaming another file over an open one unlinks the old one the same way.
+        let other = dir.join("000008.ldb");
+        fs.create(&other).unwrap().append(b"other").unwrap();
+        let second = fs.open_random(&path).unwrap();
+        fs.rename(&other, &path).unwrap();
+        assert_eq!(second.read_at(0, 3).unwrap(), b"new");
+        assert_eq!(fs.read_to_end(&path).unwrap(), b"other");
     }
 }

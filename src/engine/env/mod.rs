@@ -10,6 +10,8 @@ mod fault;
 mod io_gate;
 mod mem;
 mod posix;
+#[cfg(test)]
+mod watch;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,6 +22,8 @@ pub use fault::{CrashMode, FaultFs, FaultKind};
 pub use io_gate::{DeferringFile, IoGate, DISK_GATE};
 pub use mem::MemFs;
 pub use posix::PosixFs;
+#[cfg(test)]
+pub use watch::WatchFs;
 
 /// A file the engine appends to: a log, a table being built, a MANIFEST.
 ///

@@ -137,6 +137,26 @@ impl Version {
         }
     }
 
+    /// Approximate bytes of table data for user keys in `[start, end)`: whole tables below the
+    /// range's ends, plus the offset of each end within the tables that straddle it.
+    pub fn approximate_size(&self, tables: &TableCache, start: &[u8], end: &[u8]) -> Result<u64> {
+        let offset = |user_key: &[u8]| -> Result<u64> {
+            let target = key::lookup_key(user_key, key::MAX_SEQUENCE);
+            let mut total = 0;
+            for files in &self.files {
+                for f in files {
+                    if compare_internal(&f.largest, &target).is_le() {
+                        total += f.size;
+                    } else if compare_internal(&f.smallest, &target).is_lt() {
+                        total += tables.table(f.number)?.approximate_offset_of(&target);
+                    }
+                }
+            }
+            Ok(total)
+        };
+        Ok(offset(end)?.saturating_sub(offset(start)?))
+    }
+
     /// Total bytes of the tables at `level`.
     pub fn level_bytes(&self, level: usize) -> u64 {
         self.files[level].iter().map(|f| f.size).sum()

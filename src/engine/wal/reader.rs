@@ -49,6 +49,19 @@ impl<'a> LogReader<'a> {
         LogReader { data, pos: 0, file_number, last_record_end: 0, outcome: None, skip_damage: false, dropped_bytes: 0 }
     }
 
+    /// A reader over `data`, the whole contents of log `file_number`, that starts at `offset`:
+    /// the [`LogReader::position`] an earlier reader of the same file reached, to read only the
+    /// records appended since. An offset past the end reads nothing.
+    pub fn resume(data: &'a [u8], file_number: u64, offset: u64) -> LogReader<'a> {
+        let at = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+        LogReader { pos: at, last_record_end: at, ..LogReader::new(data, file_number) }
+    }
+
+    /// The offset just past the last complete record returned (where a later reader resumes).
+    pub fn position(&self) -> u64 {
+        self.last_record_end as u64
+    }
+
     /// A reader for repair: damage before the tail is skipped up to the next block, with the
     /// bytes lost counted in `dropped_bytes`, instead of failing.
     pub fn skipping_damage(data: &'a [u8], file_number: u64) -> LogReader<'a> {
@@ -291,6 +304,23 @@ mod tests {
         // The first block is lost (with the first fragment of the big record); "later" survives.
         assert_eq!(got, vec![b"later".to_vec()]);
         assert!(reader.dropped_bytes() >= BLOCK_SIZE as u64);
+    }
+
+    #[test]
+    fn a_resumed_reader_returns_only_later_records() {
+        let records = sample();
+        let data = write_log(&records);
+        let mut first = LogReader::new(&data, 1);
+        first.next_record().unwrap();
+        first.next_record().unwrap();
+        let mut rest = LogReader::resume(&data, 1, first.position());
+        let mut got = Vec::new();
+        while let Some(r) = rest.next_record().unwrap() {
+            got.push(r);
+        }
+        assert_eq!(got, records[2..].to_vec());
+        assert_eq!(rest.position(), data.len() as u64);
+        assert_eq!(LogReader::resume(&data, 1, data.len() as u64 + 9).next_record().unwrap(), None);
     }
 
     #[test]
