@@ -172,8 +172,8 @@ test('instances that mix the option fail with LEVEL_LOCKED, whichever opened fir
 
 test('two instances in one thread share too, and the lock is held until the last closes', { timeout: 30000 }, async () => {
   const loc = location()
-  const a = new Todb(loc)
-  const b = new Todb(loc)
+  const a = new Todb(loc, MT)
+  const b = new Todb(loc, MT)
   await a.open(MT)
   await b.open(MT)
   await a.put('k', 'from a')
@@ -197,8 +197,8 @@ test('two instances in one thread share too, and the lock is held until the last
 
 test("closing one instance leaves the others' iterators, snapshots and reads working", { timeout: 30000 }, async () => {
   const loc = location()
-  const a = new Todb(loc)
-  const b = new Todb(loc)
+  const a = new Todb(loc, MT)
+  const b = new Todb(loc, MT)
   await a.open(MT)
   await b.open(MT)
   await a.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put', key: key('k', i), value: 'v'.repeat(100) })))
@@ -275,9 +275,9 @@ test('a later sharer: its tuning options are ignored and errorIfExists fails', {
 
 test('spellings of one location share one database', { timeout: 30000 }, async () => {
   const loc = location()
-  const a = new Todb(loc)
-  const b = new Todb(path.relative(process.cwd(), loc))
-  const c = new Todb(path.join(loc, '..', path.basename(loc)) + '/')
+  const a = new Todb(loc, MT)
+  const b = new Todb(path.relative(process.cwd(), loc), MT)
+  const c = new Todb(path.join(loc, '..', path.basename(loc)) + '/', MT)
   await a.open(MT)
   await b.open(MT)
   await c.open(MT)
