@@ -15,11 +15,7 @@ const { EMPTY, planSlices } = require('./keyspace.js')
 const { directoryFiles } = require('./stats.js')
 const { Progress, formatBytes } = require('./progress.js')
 const { CliError } = require('./errors.js')
-
-function summarize ({ json, stdout, stderr }, record, text) {
-  if (json) stdout.write(JSON.stringify(record) + '\n')
-  else stderr.write(`todb: ${text}\n`)
-}
+const { writeSummary } = require('./output.js')
 
 function tablesText ({ files, bytes }) {
   return `${files} table${files === 1 ? '' : 's'} (${formatBytes(bytes)})`
@@ -76,7 +72,7 @@ Options:
     })
     const before = { files: result.before.files, bytes: result.before.bytes }
     const after = { files: result.after.files, bytes: result.after.bytes }
-    summarize({ json: values.json, stdout, stderr },
+    writeSummary({ json: values.json, stdout, stderr },
       { command: 'compact', slices: result.slices, before, after, ms: Date.now() - started },
       `compacted ${dir} in ${result.slices} slice${result.slices === 1 ? '' : 's'}: ${tablesText(before)} -> ${tablesText(after)}`)
   }
@@ -109,7 +105,7 @@ Options:
       progress.finish()
     }
     const tables = directoryFiles(dir).kinds.table
-    summarize({ json: values.json, stdout, stderr },
+    writeSummary({ json: values.json, stdout, stderr },
       { command: 'repair', tables, ms: Date.now() - started },
       `repaired ${dir}: ${tablesText(tables)}`)
   }
@@ -146,7 +142,7 @@ Options:
   async run ({ values, positionals: [dir], stdin, stdout, stderr }) {
     const location = path.resolve(dir)
     if (!fs.existsSync(location)) {
-      summarize({ json: values.json, stdout, stderr }, { command: 'destroy', location, destroyed: false },
+      writeSummary({ json: values.json, stdout, stderr }, { command: 'destroy', location, destroyed: false },
         `${dir} does not exist; nothing to destroy`)
       return
     }
@@ -160,7 +156,7 @@ Options:
     }
     await Todb.destroy(location)
     const remains = fs.existsSync(location)
-    summarize({ json: values.json, stdout, stderr }, { command: 'destroy', location, destroyed: true },
+    writeSummary({ json: values.json, stdout, stderr }, { command: 'destroy', location, destroyed: true },
       `destroyed ${dir}` + (remains ? ' (the directory stays: it holds files that are not the database\'s)' : ''))
   }
 }

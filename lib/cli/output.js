@@ -1,10 +1,11 @@
 'use strict'
 
-// Buffered writing of a command's results. Output is gathered into chunks of CHUNK_BYTES and
+// Writing a command's results. Output is gathered into chunks of CHUNK_BYTES and
 // handed to the stream with its backpressure respected, so a long scan costs a write per chunk,
 // not per line, and memory stays bounded when the reader is slow. A reader that goes away
 // (`todb scan db | head`) ends the process quietly with exit 0, as other Unix filters do; that is
-// safe because only read-only commands stream to stdout.
+// safe because only read-only commands stream to stdout. writeSummary is the closing line of the
+// long commands.
 
 const CHUNK_BYTES = 64 * 1024
 
@@ -44,6 +45,13 @@ class Output {
   }
 }
 
+// The closing line of a long command: `text` for people on stderr, or with --json `record` as
+// a JSON line, on stdout unless stdout carries the command's data (a dump), then on stderr.
+function writeSummary ({ json, stdout, stderr, dataOnStdout = false }, record, text) {
+  if (json) (dataOnStdout ? stderr : stdout).write(JSON.stringify(record) + '\n')
+  else stderr.write(`todb: ${text}\n`)
+}
+
 let quiet = false
 function quietOnEpipe (stream) {
   if (quiet) return
@@ -55,4 +63,4 @@ function quietOnEpipe (stream) {
   })
 }
 
-module.exports = { Output }
+module.exports = { Output, writeSummary }

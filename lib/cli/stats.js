@@ -99,7 +99,7 @@ Options:
   async run ({ values, positionals: [dir], stdout }) {
     const s = await withDatabase(dir, {}, collect)
     const out = new Output(stdout)
-    out.write(values.json ? JSON.stringify(s, null, 2) + '\n' : human(s))
+    out.write(values.json ? JSON.stringify(s) + '\n' : human(s))
     await out.end()
   }
 }

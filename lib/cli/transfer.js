@@ -11,7 +11,7 @@ const fs = require('node:fs')
 const { withDatabase } = require('./database.js')
 const { RANGE_OPTIONS, RANGE_HELP, rangeOptions } = require('./bytes.js')
 const { headerLine, entryLine, headerEncoding, decodeEntry, readLines } = require('./jsonl.js')
-const { Output } = require('./output.js')
+const { Output, writeSummary } = require('./output.js')
 const { Progress, formatBytes } = require('./progress.js')
 const { CliError, UsageError } = require('./errors.js')
 const { NEXTV_SIZE } = require('./data.js')
@@ -22,14 +22,12 @@ const BATCH_BYTES = 4 * 1024 * 1024
 // How often a dump asks where it is (one approximateSize call, on the pool).
 const PROBE_MS = 100
 
-function counted (keys, bytes) {
-  return `${keys.toLocaleString('en-US')} keys  ${formatBytes(bytes)}`
+function entries (n) {
+  return `${n} ${n === 1 ? 'entry' : 'entries'}`
 }
 
-// The summary goes to stdout unless stdout carries the dump itself.
-function summarize ({ json, stdout, stderr, toStdout }, record, text) {
-  if (json) (toStdout ? stdout : stderr).write(JSON.stringify(record) + '\n')
-  else stderr.write(`todb: ${text}\n`)
+function counted (keys, bytes) {
+  return `${keys.toLocaleString('en-US')} keys  ${formatBytes(bytes)}`
 }
 
 // Dump progress is the share of the range's table bytes (db.approximateSize) behind the last key
@@ -108,9 +106,9 @@ Options:
       }
       return { keys, bytes }
     })
-    summarize({ json: values.json, stdout, stderr, toStdout: values.output !== undefined },
+    writeSummary({ json: values.json, stdout, stderr, dataOnStdout: values.output === undefined },
       { command: 'dump', keys, bytes, encoding, ms: Date.now() - started },
-      `dumped ${keys} entries (${formatBytes(bytes)} of keys and values, ${encoding})`)
+      `dumped ${entries(keys)} (${formatBytes(bytes)} of keys and values, ${encoding})`)
   }
 }
 
@@ -203,9 +201,9 @@ Options:
       }
       return { keys, bytes, encoding: encoding || (values.base64 ? 'base64' : 'utf8') }
     })
-    summarize({ json: values.json, stdout, stderr, toStdout: true },
+    writeSummary({ json: values.json, stdout, stderr },
       { command: 'load', ...result, ms: Date.now() - started },
-      `loaded ${result.keys} entries (${formatBytes(result.bytes)} of keys and values, ${result.encoding})`)
+      `loaded ${entries(result.keys)} (${formatBytes(result.bytes)} of keys and values, ${result.encoding})`)
   }
 }
 
