@@ -94,11 +94,12 @@ test('SIGTERM closes todb serve cleanly, logging each stop', async () => {
 })
 
 test('bad command lines get a clear message and exit code 2', async () => {
-  for (const args of [['--port', 'abc', 'x'], [], ['a', 'b']]) {
+  for (const args of [['--port', 'abc', 'x'], [], ['a', 'b'], ['x', '--cache-size', '1.5'], ['x', '--cache-size', '0']]) {
     const s = serve(args)
     s.ready.catch(() => {})
     const { code, out } = await s.exited
     assert.equal(code, 2, out)
     assert.match(out, /Usage: todb serve/)
+    if (args.includes('--cache-size')) assert.match(out, /--cache-size takes a whole number of MiB/)
   }
 })
