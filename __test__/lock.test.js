@@ -5,28 +5,17 @@
 // cause LEVEL_LOCKED; the lock is free after close() and after the holder is
 // killed with SIGKILL.
 
-const { test, before, after } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 
 const { Todb } = require('..')
-const { tmpDir, rmDir } = require('./helpers/util.js')
+const { scratch } = require('./helpers/util.js')
 
 const CHILD = path.join(__dirname, 'helpers', 'lock-child.js')
 
-let root
-let seq = 0
-const children = new Set()
-before(() => { root = tmpDir() })
-after(() => {
-  for (const child of children) child.kill('SIGKILL')
-  if (root) rmDir(root)
-})
-
-function location () {
-  return path.join(root, 'db' + seq++)
-}
+const { children, location } = scratch()
 
 function assertLocked (err) {
   assert.ok(err instanceof Error, 'rejects with an Error')

@@ -7,32 +7,21 @@
 // that the state is a prefix of the batches holding every batch acknowledged before the refresh
 // began, each batch whole, and that iterators made refreshes ago still read their own state.
 
-const { test, before, after } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 
 const { Todb } = require('..')
-const { tmpDir, rmDir, viaCallback } = require('./helpers/util.js')
+const { scratch, viaCallback } = require('./helpers/util.js')
 
 const WRITER = path.join(__dirname, 'helpers', 'ro-writer.js')
 const GROUPS = 16
 const KEYS = 8
 const WRITER_SECONDS = 12
 
-let root
-let seq = 0
-const children = new Set()
-before(() => { root = tmpDir() })
-after(() => {
-  for (const child of children) child.kill('SIGKILL')
-  if (root) rmDir(root)
-})
-
-function location () {
-  return path.join(root, 'db' + seq++)
-}
+const { children, location } = scratch()
 
 // Starts the writer; resolves once its first batch is written, with a handle whose `acked` is
 // the newest batch id it has reported and whose `done` settles when it exits.

@@ -14,6 +14,23 @@ function rmDir (dir) {
   fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
 }
 
+// For a test file whose tests start child processes: `location()` gives a fresh database path
+// under one temp dir made before the file's tests, and whatever is still in `children` when they
+// end is SIGKILLed before that dir is removed, so a failed test leaves no process behind. Call it
+// at the top level of the file (it registers node:test's before/after hooks).
+function scratch () {
+  const { before, after } = require('node:test')
+  let root
+  let seq = 0
+  const children = new Set()
+  before(() => { root = tmpDir() })
+  after(() => {
+    for (const child of children) child.kill('SIGKILL')
+    if (root) rmDir(root)
+  })
+  return { children, location: () => path.join(root, 'db' + seq++) }
+}
+
 // Calls `invoke(callback)` and resolves with the arguments the callback got.
 // Rejects if the method throws, returns anything but undefined, calls back
 // synchronously (before the method returned), calls back more than once, or
@@ -111,4 +128,4 @@ function randomBytes (rand, length) {
   return buf
 }
 
-module.exports = { tmpDir, rmDir, viaCallback, collect, trackResources, pad, prng, randomBytes }
+module.exports = { tmpDir, rmDir, scratch, viaCallback, collect, trackResources, pad, prng, randomBytes }
