@@ -79,7 +79,8 @@ function main () {
   fs.mkdirSync(outDir, { recursive: true })
   const versions = Object.fromEntries(STORES.map((s) => [s, stores.version(s)]))
   fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ date, machine, n: N, runs: RUNS, stores: STORES, versions, targets: report.TARGETS, rows, results }, null, 2) + '\n')
-  const title = report.comparisons(STORES).map((c) => `todb / ${stores.label(c)}`).join(' and ') + ' (higher is better)'
+  const cs = report.comparisons(STORES)
+  const title = cs.length ? cs.map((c) => `todb / ${stores.label(c)}`).join(' and ') + ' (higher is better)' : 'no ratios: todb was not run with classic-level or lmdb'
   require('./chart').writeRatioChart(path.join(outDir, 'ratios.png'), report.chartRows(rows, STORES), { title, subtitle: header })
   if (updateReadme) {
     const readme = path.join(__dirname, '..', 'README.md')

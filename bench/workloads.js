@@ -5,15 +5,16 @@
 //
 //   node bench/workloads.js <store> <dir> <n>     (store: a name from bench/stores/index.js)
 //
-// Keys are 16-byte zero-padded decimal strings; values are 100 bytes, random and about half
-// compressible, as in LevelDB's db_bench. This file owns the data, the orders, the clock and the
-// checks; the store's adapter (bench/stores/) owns only the calls inside each timed loop. A
-// measure the store has no call for (compaction, for lmdb and @nxtedition/rocksdb) is null.
+// The keys, values and orders come from bench/data.js. This file owns the sequence of the
+// workloads, the clock and the checks; the store's adapter (bench/stores/) owns only the calls
+// inside each timed loop. A measure the store has no call for (compaction, for lmdb and
+// @nxtedition/rocksdb) is null.
 
 const fs = require('node:fs')
 const path = require('node:path')
 const { performance } = require('node:perf_hooks')
 const stores = require('./stores')
+const { key, value, shuffled, inFlight } = require('./data')
 
 const [store, dir, nArg] = process.argv.slice(2)
 const N = Number(nArg)
@@ -22,25 +23,6 @@ const adapter = stores.load(store)
 const DEPTH = 64
 const BATCH = 1000
 const SEEK_LENGTH = 10
-
-const key = (i) => String(i).padStart(16, '0')
-const values = []
-for (let v = 0; v < 1024; v++) {
-  const buf = Buffer.alloc(100, 0x61 + (v % 26))
-  for (let j = 50; j < 100; j++) buf[j] = Math.floor(Math.random() * 256)
-  values.push(buf)
-}
-const value = (i) => values[i & 1023]
-
-function shuffled (n) {
-  const order = new Uint32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    const t = order[i]; order[i] = order[j]; order[j] = t
-  }
-  return order
-}
 
 function dirBytes (d) {
   return fs.readdirSync(d, { withFileTypes: true }).reduce((sum, e) => {
@@ -64,18 +46,6 @@ function loopWatch () {
     clearInterval(timer)
     return Math.max(max, performance.now() - last - 1, 0)
   }
-}
-
-// Keeps `limit` calls of fn awaited at once until n have been made; resolves to how many gave
-// something other than undefined (a read that found its key). fn may return a plain value.
-async function inFlight (n, limit, fn) {
-  let next = 0
-  let defined = 0
-  async function worker () {
-    while (next < n) if (await fn(next++) !== undefined) defined++
-  }
-  await Promise.all(Array.from({ length: limit }, worker))
-  return defined
 }
 
 // The workload context an adapter's loop sees: n operations on key(i) and value(i).
