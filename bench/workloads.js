@@ -19,6 +19,8 @@ const { key, value, shuffled, inFlight } = require('./data')
 const [store, dir, nArg] = process.argv.slice(2)
 const N = Number(nArg)
 const adapter = stores.load(store)
+// fillsync and seekrandom make at least 1,000 operations, each on one of the N keys.
+if (!(N >= 1000)) throw new Error('n must be at least 1000')
 
 const DEPTH = 64
 const BATCH = 1000
@@ -51,7 +53,8 @@ function loopWatch () {
 // The workload context an adapter's loop sees: n operations on key(i) and value(i).
 const ctx = (n, keyOf, valueOf = value) => ({ n, key: keyOf, value: valueOf, depth: DEPTH, batchSize: BATCH, seekLength: SEEK_LENGTH, inFlight })
 
-// Runs one workload of n operations and returns ops/s; `expect` checks what a read found.
+// Runs one workload of n operations and records its ops/s in r[name]; `expect`, when given, is
+// how many entries the workload must report found.
 async function timed (r, name, n, fn, expect) {
   const t0 = performance.now()
   const found = await fn()
