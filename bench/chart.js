@@ -1,12 +1,16 @@
 'use strict'
 
-// Renders a PNG bar chart of benchmark ratios (todb ÷ classic-level, higher is better) with no
+// Renders a PNG bar chart of benchmark ratios (todb ÷ another store, higher is better) with no
 // dependencies: an RGB pixel buffer, an embedded 5x7 bitmap font and a minimal PNG encoder.
+// Consecutive rows with the same name form one group (one workload, one bar per store it is
+// compared with), labelled by each row's optional `series`. A bar is green when it meets its
+// target, red when it does not, and blue-grey when it has no target.
 //
 //   const { drawRatioChart, writeRatioChart } = require('./chart')
-//   writeRatioChart('ratios.png', [{ name: 'fillseq', ratio: 12.3, target: 5 }], {
-//     title: 'todb vs classic-level', subtitle: '1M entries, 100-byte values'
-//   })
+//   writeRatioChart('ratios.png', [
+//     { name: 'fillseq', series: 'vs classic', ratio: 12.3, target: 5 },
+//     { name: 'fillseq', series: 'vs lmdb', ratio: 2.1, target: 1.5 }
+//   ], { title: 'todb vs classic-level and lmdb', subtitle: '1M entries, 100-byte values' })
 
 const fs = require('node:fs')
 const zlib = require('node:zlib')
@@ -56,6 +60,7 @@ const GRID_ONE = [150, 150, 150]
 const STRIPE = [246, 247, 249]
 const GREEN = [46, 158, 68]
 const RED = [214, 57, 43]
+const NEUTRAL = [120, 144, 176]
 const TICK = [20, 20, 20]
 
 const WIDTH = 900
@@ -63,7 +68,7 @@ const ROW_H = 28
 const BAR_H = 18
 const SCALE = 2
 const MARGIN = 20
-const MIN_RATIO = 0.5
+const MIN_RATIO = 0.5 // the axis starts here, or lower when a ratio is lower
 
 class Canvas {
   constructor (width, height, color = WHITE) {
@@ -214,22 +219,33 @@ function drawRatioChart (rows, options = {}) {
   const subtitle = options.subtitle ? String(options.subtitle) : ''
   const textH = GLYPH_H * SCALE
 
-  // Axis: 0.5x up to the next power of ten above the largest ratio, at least 100x.
+  // Axis: 0.5x (or the power of ten below the smallest ratio) up to the next power of ten above
+  // the largest ratio, at least 100x.
   let maxRatio = 1
+  let minRatio = MIN_RATIO
   for (const row of rows) {
     for (const v of [row.ratio, row.target]) {
       if (Number.isFinite(v) && v > maxRatio) maxRatio = v
+      if (Number.isFinite(v) && v > 0 && v < minRatio) minRatio = v
     }
   }
   const axisMax = Math.max(100, Math.pow(10, Math.ceil(Math.log10(maxRatio) - 1e-9)))
+  const axisMin = minRatio < MIN_RATIO ? Math.max(0.001, Math.pow(10, Math.floor(Math.log10(minRatio) + 1e-9))) : MIN_RATIO
 
-  // Horizontal layout.
-  const labelW = Math.min(280, Math.max(60, ...rows.map((r) => textWidth(r.name))))
+  // Groups: runs of rows with one name; stripes alternate by group, the name is drawn once.
+  const group = []
+  rows.forEach((row, i) => { group.push(i > 0 && row.name === rows[i - 1].name ? group[i - 1] : (i > 0 ? group[i - 1] + 1 : 0)) })
+  const hasSeries = rows.some((r) => r.series)
+
+  // Horizontal layout: the label column holds the name and, right-aligned, the series.
+  const nameW = Math.max(0, ...rows.map((r) => textWidth(r.name)))
+  const seriesW = hasSeries ? Math.max(0, ...rows.map((r) => textWidth(r.series || ''))) : 0
+  const labelW = Math.min(hasSeries ? 400 : 280, Math.max(60, nameW + (hasSeries ? 16 + seriesW : 0)))
   const plotX0 = MARGIN + labelW + 12
   const plotX1 = WIDTH - MARGIN - textWidth('9999x') - 8
-  const logMin = Math.log10(MIN_RATIO)
+  const logMin = Math.log10(axisMin)
   const logSpan = Math.log10(axisMax) - logMin
-  const xOf = (v) => plotX0 + (Math.log10(Math.min(Math.max(v, MIN_RATIO), axisMax)) - logMin) / logSpan * (plotX1 - plotX0)
+  const xOf = (v) => plotX0 + (Math.log10(Math.min(Math.max(v, axisMin), axisMax)) - logMin) / logSpan * (plotX1 - plotX0)
 
   // Vertical layout: title (larger if it fits on one line) and subtitle, wrapped.
   const textMaxW = WIDTH - 2 * MARGIN
@@ -260,15 +276,18 @@ function drawRatioChart (rows, options = {}) {
     c.text(line, MARGIN, subtitleY + i * (GLYPH_ROWS + 2) * SCALE, GREY)
   })
 
-  // Zebra stripes behind alternate rows.
-  for (let i = 1; i < rows.length; i += 2) {
-    c.fillRect(MARGIN, plotY0 + i * ROW_H, plotX1 - MARGIN, ROW_H, STRIPE)
+  // Zebra stripes behind alternate groups.
+  for (let i = 0; i < rows.length; i++) {
+    if (group[i] % 2) c.fillRect(MARGIN, plotY0 + i * ROW_H, plotX1 - MARGIN, ROW_H, STRIPE)
   }
 
   // Grid lines at 1, 2, 5 x 10^k, labelled above and below the plot.
   const ticks = []
-  for (let p = 1; p <= axisMax; p *= 10) {
-    for (const m of [1, 2, 5]) if (p * m <= axisMax) ticks.push(p * m)
+  for (let e = Math.round(Math.log10(axisMin)) - 1; Math.pow(10, e) <= axisMax; e++) {
+    for (const m of [1, 2, 5]) {
+      const t = Number((m * Math.pow(10, e)).toPrecision(6))
+      if (t >= axisMin - 1e-12 && t <= axisMax) ticks.push(t)
+    }
   }
   // Labels go to powers of ten first, then to 2s and 5s where they do not crowd a neighbour.
   const placed = []
@@ -287,7 +306,7 @@ function drawRatioChart (rows, options = {}) {
     c.fillRect(x, plotY0, 1, plotY1 - plotY0, t === 1 ? GRID_ONE : GRID)
     if (t === 1) c.fillRect(x + 1, plotY0, 1, plotY1 - plotY0, GRID_ONE)
   }
-  // Left edge of the axis (0.5x).
+  // Left edge of the axis.
   c.fillRect(plotX0, plotY0, 1, plotY1 - plotY0, GRID_ONE)
 
   if (rows.length === 0) {
@@ -297,23 +316,31 @@ function drawRatioChart (rows, options = {}) {
 
   rows.forEach((row, i) => {
     const rowY = plotY0 + i * ROW_H
-    const rowBg = i % 2 ? STRIPE : WHITE
+    const rowBg = group[i] % 2 ? STRIPE : WHITE
     const barY = rowY + (ROW_H - BAR_H) / 2
     const textY = rowY + Math.round((ROW_H - textH) / 2)
-    const name = fit(row.name, labelW)
-    c.text(name, plotX0 - 12 - textWidth(name), textY, BLACK)
+    const first = i === 0 || group[i] !== group[i - 1]
+    if (hasSeries) {
+      const series = fit(row.series || '', seriesW)
+      if (first) c.text(fit(row.name, labelW - seriesW - 16), MARGIN, textY, BLACK)
+      c.text(series, plotX0 - 12 - textWidth(series), textY, GREY)
+    } else {
+      const name = fit(row.name, labelW)
+      c.text(name, plotX0 - 12 - textWidth(name), textY, BLACK)
+    }
 
-    const ratio = Number(row.ratio)
-    const target = Number(row.target)
+    const ratio = row.ratio === null || row.ratio === undefined ? NaN : Number(row.ratio)
+    const target = row.target === null || row.target === undefined ? NaN : Number(row.target)
     const valid = Number.isFinite(ratio) && ratio > 0
+    const hasTarget = Number.isFinite(target) && target > 0
     const ok = valid && !(ratio < target)
     let end = plotX0
     if (valid) {
       end = Math.max(plotX0 + 2, Math.round(xOf(ratio)))
-      c.fillRect(plotX0 + 1, barY, end - plotX0 - 1, BAR_H, ok ? GREEN : RED)
+      c.fillRect(plotX0 + 1, barY, end - plotX0 - 1, BAR_H, !hasTarget ? NEUTRAL : ok ? GREEN : RED)
     }
     let labelX = end + 6
-    if (Number.isFinite(target) && target > 0) {
+    if (hasTarget) {
       const tx = Math.round(xOf(target))
       c.fillRect(tx - 1, barY - 4, 3, BAR_H + 8, TICK)
       // A bar that stops short of its tick gets its label past the tick, not over it.
@@ -321,17 +348,19 @@ function drawRatioChart (rows, options = {}) {
     }
     const label = formatRatio(ratio)
     c.fillRect(labelX - 3, barY, textWidth(label) + 6, BAR_H, rowBg)
-    c.text(label, labelX, textY, ok ? BLACK : RED)
+    c.text(label, labelX, textY, ok || !hasTarget ? BLACK : RED)
   })
 
   // Legend, under the plot where it fits.
   const sw = textH
-  const legendW = 2 * (sw + 6 + 24) + textWidth('meets target' + 'below target' + 'target (minimum ratio)') + 18
+  const swatches = [[GREEN, 'meets target'], [RED, 'below target']]
+  if (rows.some((r) => !(Number(r.target) > 0))) swatches.push([NEUTRAL, 'no target'])
+  const legendW = swatches.reduce((w, [, text]) => w + sw + 6 + textWidth(text) + 24, 0) + textWidth('target (minimum ratio)') + 18
   let lx = Math.max(MARGIN, Math.min(plotX0, WIDTH - MARGIN - legendW))
-  c.fillRect(lx, legendY, sw, sw, GREEN)
-  lx = c.text('meets target', lx + sw + 6, legendY, GREY) + 24
-  c.fillRect(lx, legendY, sw, sw, RED)
-  lx = c.text('below target', lx + sw + 6, legendY, GREY) + 24
+  for (const [color, text] of swatches) {
+    c.fillRect(lx, legendY, sw, sw, color)
+    lx = c.text(text, lx + sw + 6, legendY, GREY) + 24
+  }
   c.fillRect(lx + 6, legendY - 3, 3, sw + 6, TICK)
   c.text('target (minimum ratio)', lx + 18, legendY, GREY)
 

@@ -3,45 +3,34 @@
 // One store's pass over the db_bench-style workloads, run in a child process by bench/index.js
 // so that peak RSS belongs to one store. Prints one JSON line of results.
 //
-// Keys are 16-byte zero-padded decimal strings; values are 100 bytes, random and about half
-// compressible, as in LevelDB's db_bench.
+//   node bench/workloads.js <store> <dir> <n>     (store: a name from bench/stores/index.js)
+//
+// The keys, values and orders come from bench/data.js. This file owns the sequence of the
+// workloads, the clock and the checks; the store's adapter (bench/stores/) owns only the calls
+// inside each timed loop. A measure the store has no call for (compaction, for lmdb and
+// @nxtedition/rocksdb) is null.
 
 const fs = require('node:fs')
 const path = require('node:path')
 const { performance } = require('node:perf_hooks')
-const { EntryStream } = require('level-read-stream')
+const stores = require('./stores')
+const { key, value, shuffled, inFlight } = require('./data')
 
 const [store, dir, nArg] = process.argv.slice(2)
 const N = Number(nArg)
-const Ctor = store === 'todb' ? require('..').Todb : require('classic-level').ClassicLevel
+const adapter = stores.load(store)
+// fillsync and seekrandom make at least 1,000 operations, each on one of the N keys.
+if (!(N >= 1000)) throw new Error('n must be at least 1000')
 
-const key = (i) => String(i).padStart(16, '0')
-const values = []
-for (let v = 0; v < 1024; v++) {
-  const buf = Buffer.alloc(100, 0x61 + (v % 26))
-  for (let j = 50; j < 100; j++) buf[j] = Math.floor(Math.random() * 256)
-  values.push(buf)
-}
-const value = (i) => values[i & 1023]
-
-function shuffled (n) {
-  const order = new Uint32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    const t = order[i]; order[i] = order[j]; order[j] = t
-  }
-  return order
-}
+const DEPTH = 64
+const BATCH = 1000
+const SEEK_LENGTH = 10
 
 function dirBytes (d) {
-  return fs.readdirSync(d).reduce((sum, f) => sum + fs.statSync(path.join(d, f)).size, 0)
-}
-
-async function open (name, options = {}) {
-  const db = new Ctor(path.join(dir, name), { valueEncoding: 'buffer', ...options })
-  await db.open()
-  return db
+  return fs.readdirSync(d, { withFileTypes: true }).reduce((sum, e) => {
+    const p = path.join(d, e.name)
+    return sum + (e.isDirectory() ? dirBytes(p) : fs.statSync(p).size)
+  }, 0)
 }
 
 // The longest time the event loop went without turning, measured by the gaps between the ticks
@@ -61,85 +50,81 @@ function loopWatch () {
   }
 }
 
-async function timed (ops, fn) {
+// The workload context an adapter's loop sees: n operations on key(i) and value(i).
+const ctx = (n, keyOf, valueOf = value) => ({ n, key: keyOf, value: valueOf, depth: DEPTH, batchSize: BATCH, seekLength: SEEK_LENGTH, inFlight })
+
+// Runs one workload of n operations and records its ops/s in r[name]; `expect`, when given, is
+// how many entries the workload must report found.
+async function timed (r, name, n, fn, expect) {
   const t0 = performance.now()
-  await fn()
-  return ops / ((performance.now() - t0) / 1000)
+  const found = await fn()
+  r[name] = n / ((performance.now() - t0) / 1000)
+  if (expect !== undefined && found !== expect) throw new Error(`${store} ${name}: found ${found}, expected ${expect}`)
 }
 
-async function inFlight (n, limit, fn) {
-  let next = 0
-  async function worker () {
-    while (next < n) await fn(next++)
-  }
-  await Promise.all(Array.from({ length: limit }, worker))
+async function open (name, options) {
+  return adapter.open(path.join(dir, name), options)
 }
 
 async function main () {
   const r = { store, n: N }
   const order = shuffled(N)
+  const byOrder = (i) => key(order[i])
 
   let db = await open('seq')
-  r.fillseq = await timed(N, async () => { for (let i = 0; i < N; i++) await db.put(key(i), value(i)) })
-  await db.close()
+  await timed(r, 'fillseq', N, () => adapter.fill(db, ctx(N, key)))
+  await adapter.close(db)
 
   db = await open('random')
   const stopWatch = loopWatch()
-  r.fillrandom = await timed(N, async () => { for (let i = 0; i < N; i++) await db.put(key(order[i]), value(order[i])) })
+  await timed(r, 'fillrandom', N, () => adapter.fill(db, ctx(N, byOrder, (i) => value(order[i]))))
   r.fillrandomMaxLoopDelayMs = stopWatch()
-  await db.close()
+  await adapter.close(db)
   r.diskBytes = dirBytes(path.join(dir, 'random'))
   let t0 = performance.now()
   db = await open('random')
   r.reopenMs = performance.now() - t0
 
   const syncN = Math.max(1000, Math.floor(N / 1000))
-  const sdb = await open('sync')
-  r.fillsync = await timed(syncN, async () => { for (let i = 0; i < syncN; i++) await sdb.put(key(order[i]), value(i), { sync: true }) })
-  await sdb.close()
+  const sdb = await open('sync', { sync: true })
+  await timed(r, 'fillsync', syncN, () => adapter.fillsync(sdb, ctx(syncN, byOrder)))
+  await adapter.close(sdb)
 
   const bdb = await open('batch')
-  r.fillbatch = await timed(N, async () => {
-    for (let b = 0; b < N; b += 1000) {
-      const ops = []
-      for (let i = b; i < Math.min(N, b + 1000); i++) ops.push({ type: 'put', key: key(order[i]), value: value(i) })
-      await bdb.batch(ops)
-    }
-  })
-  await bdb.close()
+  await timed(r, 'fillbatch', N, () => adapter.fillbatch(bdb, ctx(N, byOrder)))
+  await adapter.close(bdb)
 
   const cdb = await open('concurrent')
-  r.putconcurrent = await timed(N, () => inFlight(N, 64, (i) => cdb.put(key(order[i]), value(i))))
-  await cdb.close()
+  await timed(r, 'putconcurrent', N, () => adapter.putconcurrent(cdb, ctx(N, byOrder)))
+  await adapter.close(cdb)
 
   const reads = shuffled(N)
-  r.readrandom = await timed(N, async () => { for (let i = 0; i < N; i++) await db.get(key(reads[i])) })
-  r.readconcurrent = await timed(N, () => inFlight(N, 64, (i) => db.get(key(reads[i]))))
-  r.readmissing = await timed(N, async () => { for (let i = 0; i < N; i++) await db.get(key(reads[i]) + '.') })
-  r.readseq = await timed(N, async () => { for await (const entry of db.iterator()) if (entry === undefined) throw new Error('unreachable') })
-  r.readreverse = await timed(N, async () => { for await (const entry of db.iterator({ reverse: true })) if (entry === undefined) throw new Error('unreachable') })
+  const byReads = (i) => key(reads[i])
+  await timed(r, 'readrandom', N, () => adapter.readrandom(db, ctx(N, byReads)), N)
+  await timed(r, 'readconcurrent', N, () => adapter.readconcurrent(db, ctx(N, byReads)), N)
+  await timed(r, 'readmissing', N, () => adapter.readmissing(db, ctx(N, (i) => key(reads[i]) + '.')), 0)
+  await timed(r, 'readseq', N, () => adapter.readseq(db, ctx(N, key)), N)
+  await timed(r, 'readreverse', N, () => adapter.readreverse(db, ctx(N, key)), N)
   const seeks = Math.max(1000, Math.floor(N / 10))
-  r.seekrandom = await timed(seeks, async () => {
-    const it = db.iterator()
-    for (let i = 0; i < seeks; i++) {
-      it.seek(key(reads[i]))
-      await it.nextv(10)
-    }
-    await it.close()
-  })
-  r.readstream = await timed(N, () => new Promise((resolve, reject) => {
-    new EntryStream(db).on('data', () => {}).on('end', resolve).on('error', reject)
-  }))
+  // Each seek lands on a present key, so it finds seekLength entries unless it is near the end.
+  let seekExpect = 0
+  for (let i = 0; i < seeks; i++) seekExpect += Math.min(SEEK_LENGTH, N - reads[i])
+  await timed(r, 'seekrandom', seeks, () => adapter.seekrandom(db, ctx(seeks, byReads)), seekExpect)
+  await timed(r, 'readstream', N, () => adapter.readstream(db, ctx(N, key)), N)
 
   // Event-loop delay while a full compaction runs in the background.
-  const stopCompactionWatch = loopWatch()
-  t0 = performance.now()
-  await db.compactRange(key(0), key(N))
-  r.compactMs = performance.now() - t0
-  r.compactionMaxLoopDelayMs = stopCompactionWatch()
+  r.compactMs = null
+  r.compactionMaxLoopDelayMs = null
+  if (adapter.compact) {
+    const stopCompactionWatch = loopWatch()
+    t0 = performance.now()
+    await adapter.compact(db, key(0), key(N))
+    r.compactMs = performance.now() - t0
+    r.compactionMaxLoopDelayMs = stopCompactionWatch()
+  }
 
-  r.deleterandom = await timed(N, async () => { for (let i = 0; i < N; i++) await db.del(key(reads[i])) })
-  await db.close()
+  await timed(r, 'deleterandom', N, () => adapter.deleterandom(db, ctx(N, byReads)))
+  await adapter.close(db)
   r.peakRssBytes = process.resourceUsage().maxRSS * 1024
   process.stdout.write(JSON.stringify(r) + '\n')
 }
