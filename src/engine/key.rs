@@ -99,6 +99,7 @@ fn tag_of(ikey: &[u8]) -> u64 {
 }
 
 /// The internal-key order: user key ascending, then tag (sequence, kind) descending.
+#[inline]
 pub fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
     user_key(a).cmp(user_key(b)).then_with(|| tag_of(b).cmp(&tag_of(a)))
 }

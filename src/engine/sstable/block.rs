@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::engine::coding::{decode_fixed32, decode_varint32};
 use crate::engine::error::{Error, Result};
 use crate::engine::iter::InternalIterator;
+use crate::engine::key::compare_internal;
 
 /// The order a block's keys are in: `key::compare_internal` for data and index blocks,
 /// [`bytewise`] for the metaindex block.
@@ -208,6 +209,16 @@ impl BlockIter {
     /// The last restart point whose key is `< target` (`strict`) or `<= target`, or 0 when none
     /// is. `None` after recording damage.
     fn search_restarts(&mut self, target: &[u8], strict: bool) -> Option<usize> {
+        self.search_restarts_by(target, strict, self.cmp)
+    }
+
+    /// `search_restarts` under `cmp`, which the compiler can inline when it is known statically.
+    fn search_restarts_by(
+        &mut self,
+        target: &[u8],
+        strict: bool,
+        cmp: impl Fn(&[u8], &[u8]) -> Ordering,
+    ) -> Option<usize> {
         let (mut left, mut right) = (0, self.block.num_restarts.checked_sub(1)?);
         while left < right {
             let mid = left + (right - left).div_ceil(2);
@@ -215,7 +226,7 @@ impl BlockIter {
                 self.corrupt(self.block.restart_point(mid).unwrap_or(0));
                 return None;
             };
-            let ord = (self.cmp)(key, target);
+            let ord = cmp(key, target);
             if ord == Ordering::Less || (!strict && ord == Ordering::Equal) {
                 left = mid;
             } else {
@@ -223,6 +234,24 @@ impl BlockIter {
             }
         }
         Some(left)
+    }
+
+    /// `seek` for a block of internal keys (every data and index block of a table), with the
+    /// comparison inlined: a point read makes some fifteen comparisons per table it reads, and
+    /// through the stored function pointer none of them could be optimised.
+    /// # Requires: the cursor was made with `compare_internal`.
+    pub fn seek_internal(&mut self, target: &[u8]) {
+        self.seek_by(target, compare_internal);
+    }
+
+    fn seek_by(&mut self, target: &[u8], cmp: impl Fn(&[u8], &[u8]) -> Ordering + Copy) {
+        if !self.usable() {
+            return;
+        }
+        let Some(start) = self.search_restarts_by(target, true, cmp) else { return };
+        if self.seek_to_restart(start) {
+            while self.parse_next() && cmp(&self.key, target) == Ordering::Less {}
+        }
     }
 
     fn usable(&mut self) -> bool {
@@ -252,13 +281,7 @@ impl InternalIterator for BlockIter {
     }
 
     fn seek(&mut self, target: &[u8]) {
-        if !self.usable() {
-            return;
-        }
-        let Some(start) = self.search_restarts(target, true) else { return };
-        if self.seek_to_restart(start) {
-            while self.parse_next() && (self.cmp)(&self.key, target) == Ordering::Less {}
-        }
+        self.seek_by(target, self.cmp);
     }
 
     fn seek_for_prev(&mut self, target: &[u8]) {

@@ -178,7 +178,7 @@ impl Table {
     /// block read from the file is added to the cache.
     fn point_seek(&self, ikey: &[u8], fill_cache: bool, memory_only: bool) -> Result<PointSeek> {
         let mut cursor = self.index.iter(compare_internal);
-        cursor.seek(ikey);
+        cursor.seek_internal(ikey);
         if !cursor.valid() {
             cursor.status().map_err(in_table(self.file_number))?;
             return Ok(PointSeek::Absent);
@@ -193,7 +193,7 @@ impl Table {
         }
         let block = self.read_data_block_in(handle, fill_cache, memory_only)?;
         let mut it = block.iter(compare_internal);
-        it.seek(ikey);
+        it.seek_internal(ikey);
         if it.valid() {
             return Ok(PointSeek::At(it));
         }
