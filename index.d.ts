@@ -529,7 +529,8 @@ export interface OpenOptions extends AbstractOpenOptions {
    * entry-lookups involve reading an entire block and parsing to discover the required
    * entry.
    *
-   * @defaultValue `4096`
+   * @defaultValue `2048` (classic-level: `4096`). Smaller blocks make point reads that miss the
+   * block cache cheaper, for slightly larger tables.
    */
   blockSize?: number | undefined
 
