@@ -20,6 +20,8 @@ use crate::engine::{self, ReadOptions};
 
 /// How long a helper looks for the next job before parking.
 const SPIN: Duration = Duration::from_micros(250);
+/// Spins between yields of the core, for a thread waiting on another.
+const YIELD_EVERY: u32 = 64;
 /// At most this many helpers, however many cores there are.
 const MAX_HELPERS: usize = 3;
 
@@ -112,8 +114,16 @@ impl ReadJob {
             crew().post(job.clone());
         }
         job.work();
+        let mut spins = 0u32;
         while job.done.load(Ordering::Acquire) < job.results.len() {
-            std::hint::spin_loop();
+            // A helper holding the last items may have lost its core to another thread (worker
+            // threads can outnumber cores); spinning on would keep it off longer.
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(YIELD_EVERY) {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
         }
         crew().retire(&job);
         // Helpers may still hold the Arc, but every result is set and none is touched again.
@@ -185,10 +195,16 @@ impl Crew {
                     continue;
                 }
                 spins = spins.wrapping_add(1);
-                if spins.is_multiple_of(64) && idle_since.elapsed() > SPIN {
-                    break;
+                if spins.is_multiple_of(YIELD_EVERY) {
+                    if idle_since.elapsed() > SPIN {
+                        break;
+                    }
+                    // Give the core to a runnable thread, if any: when JavaScript threads
+                    // outnumber the cores, a spinning helper only delays the work it waits for.
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
                 }
-                std::hint::spin_loop();
             }
             let mut state = self.lock();
             state.1 += 1;
