@@ -19,6 +19,7 @@ pub fn table_options(options: &Options) -> TableOptions {
         block_size: options.block_size,
         restart_interval: options.block_restart_interval,
         compression: options.compression,
+        whole_filter: true,
         ..TableOptions::default()
     }
 }

@@ -67,16 +67,25 @@ impl BloomFilterPolicy {
 
     /// Appends a filter covering `user_keys` to `dst`.
     pub fn create_filter(&self, user_keys: &[&[u8]], dst: &mut Vec<u8>) {
+        self.create_filter_from_hashes(user_keys.iter().map(|k| bloom_hash(k)), user_keys.len(), dst);
+    }
+
+    /// The hash a filter is built from, for builders that keep hashes instead of keys.
+    pub fn key_hash(user_key: &[u8]) -> u32 {
+        bloom_hash(user_key)
+    }
+
+    /// `create_filter` over the keys' `key_hash`es, `count` of them.
+    pub fn create_filter_from_hashes(&self, hashes: impl Iterator<Item = u32>, count: usize, dst: &mut Vec<u8>) {
         // A floor on the size keeps the false-positive rate sane for tiny key sets.
-        let bits = user_keys.len().saturating_mul(self.bits_per_key).max(64);
+        let bits = count.saturating_mul(self.bits_per_key).max(64);
         let bytes = bits.div_ceil(8);
         let bits = bytes * 8;
         let start = dst.len();
         dst.resize(start + bytes, 0);
         dst.push(self.k as u8);
         let array = dst.get_mut(start..start + bytes).unwrap_or_default();
-        for key in user_keys {
-            let mut h = bloom_hash(key);
+        for mut h in hashes {
             let delta = h.rotate_right(17);
             for _ in 0..self.k {
                 let pos = (h as usize) % bits;

@@ -28,6 +28,11 @@ pub fn filter_meta_key(policy: &BloomFilterPolicy) -> Vec<u8> {
     format!("filter.{}", policy.name()).into_bytes()
 }
 
+/// The metaindex key of todb's whole-table filter: one bloom filter over every user key of the
+/// table, in the same bloom format as the per-block filters. LevelDB looks up only the
+/// `filter.` key it knows and ignores this one. It sorts after `filter.…`, as a metaindex must.
+pub const WHOLE_FILTER_META_KEY: &[u8] = b"todb.WholeTableBloomFilter";
+
 /// Collects user keys block by block and emits the filter block.
 ///
 /// Call sequence, as the table builder drives it: `start_block(0)`, then for each data block its

@@ -16,7 +16,7 @@ use crate::engine::key::{compare_internal, parse_internal_key, user_key, ValueKi
 use crate::engine::sstable::block::{bytewise, Block, BlockIter};
 use crate::engine::sstable::bloom::BloomFilterPolicy;
 use crate::engine::sstable::cache::BlockCache;
-use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockReader};
+use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockReader, WHOLE_FILTER_META_KEY};
 use crate::engine::sstable::format::{read_block, read_block_ahead, read_block_into, read_footer, BlockHandle};
 
 /// Bytes a sequential reader reads at once: 64 blocks of 4 KiB.
@@ -31,6 +31,9 @@ pub struct Table {
     verify_checksums: bool,
     index: Arc<Block>,
     filter: Option<FilterBlockReader>,
+    /// The whole-table filter of a table todb wrote (see `WHOLE_FILTER_META_KEY`): a key it
+    /// rules out costs no index search. Tables LevelDB wrote have none.
+    whole_filter: Option<Vec<u8>>,
     metaindex_handle: BlockHandle,
 }
 
@@ -76,7 +79,7 @@ impl Table {
         let ctx = in_table(file_number);
         let footer = read_footer(&*file).map_err(&ctx)?;
         let index = Arc::new(read_meta_block(&*file, &footer.index).map_err(&ctx)?);
-        let filter = Self::read_filter(&*file, &footer.metaindex).map_err(&ctx)?;
+        let (filter, whole_filter) = Self::read_filters(&*file, &footer.metaindex).map_err(&ctx)?;
         let cache_id = cache.as_ref().map_or(0, |c| c.new_id());
         Ok(Arc::new(Table {
             file,
@@ -86,25 +89,46 @@ impl Table {
             verify_checksums,
             index,
             filter,
+            whole_filter,
             metaindex_handle: footer.metaindex,
         }))
     }
 
-    fn read_filter(file: &dyn RandomAccessFile, metaindex: &BlockHandle) -> Result<Option<FilterBlockReader>> {
+    /// The per-block filter and the whole-table filter the metaindex names, each if it does.
+    /// The whole-table filter is used only beside a per-block one: it is todb's addition to
+    /// tables that LevelDB readers consult through the per-block filter.
+    fn read_filters(
+        file: &dyn RandomAccessFile,
+        metaindex: &BlockHandle,
+    ) -> Result<(Option<FilterBlockReader>, Option<Vec<u8>>)> {
         let meta = Arc::new(read_meta_block(file, metaindex)?);
         let policy = BloomFilterPolicy::default();
-        let key = filter_meta_key(&policy);
+        let Some(data) = Self::read_named(file, &meta, metaindex, &filter_meta_key(&policy))? else {
+            return Ok((None, None));
+        };
+        let handle_offset = data.1;
+        // The probe count is read from each filter, so the reader's bits-per-key is irrelevant.
+        let filter = FilterBlockReader::new(policy, data.0, handle_offset)?;
+        let whole = Self::read_named(file, &meta, metaindex, WHOLE_FILTER_META_KEY)?.map(|(bytes, _)| bytes);
+        Ok((Some(filter), whole))
+    }
+
+    /// The contents and offset of the meta block the metaindex names `key`, if it names it.
+    fn read_named(
+        file: &dyn RandomAccessFile,
+        meta: &Arc<Block>,
+        metaindex: &BlockHandle,
+        key: &[u8],
+    ) -> Result<Option<(Vec<u8>, u64)>> {
         let mut it = meta.iter(bytewise);
-        it.seek(&key);
+        it.seek(key);
         it.status()?;
-        if !it.valid() || it.key() != key.as_slice() {
+        if !it.valid() || it.key() != key {
             return Ok(None);
         }
         let (handle, _) = BlockHandle::decode(it.value())
             .ok_or_else(|| Error::corruption(format!("metaindex at offset {}: bad filter handle", metaindex.offset)))?;
-        let data = read_block(file, &handle, true)?;
-        // The probe count is read from each filter, so the reader's bits-per-key is irrelevant.
-        Ok(Some(FilterBlockReader::new(policy, data, handle.offset)?))
+        Ok(Some((read_block(file, &handle, true)?, handle.offset)))
     }
 
     /// The file number given to `open`.
@@ -177,6 +201,12 @@ impl Table {
     /// block is read), `Absent` when that block has no such entry. `fill_cache` controls whether a
     /// block read from the file is added to the cache.
     fn point_seek(&self, ikey: &[u8], fill_cache: bool, memory_only: bool) -> Result<PointSeek> {
+        if let Some(whole) = &self.whole_filter {
+            // The probe count is read from the filter, as for the per-block ones.
+            if !BloomFilterPolicy::default().key_may_match(user_key(ikey), whole) {
+                return Ok(PointSeek::Filtered);
+            }
+        }
         let mut cursor = self.index.iter(compare_internal);
         cursor.seek_internal(ikey);
         if !cursor.valid() {
@@ -512,7 +542,7 @@ mod tests {
     /// A table of `n` entries in about 4 KiB blocks, compressed or not; returns its bytes.
     fn big_table(fs: &MemFs, n: u32, compression: bool) -> Vec<u8> {
         fs.create_dir_all(Path::new("/t")).unwrap();
-        let opts = TableOptions { compression, ..Default::default() };
+        let opts = TableOptions { compression, whole_filter: true, ..Default::default() };
         let mut b = TableBuilder::new(fs.create(Path::new("/t/big.ldb")).unwrap(), opts);
         for i in 0..n {
             let value: Vec<u8> = (0..100u32).map(|j| (i.wrapping_mul(31).wrapping_add(j * j) % 251) as u8).collect();
@@ -553,6 +583,34 @@ mod tests {
         let read = drain_forward(&mut it);
         assert!(read.len() < 10_000 && read.len() > 1_000, "{}", read.len());
         assert!(it.status().unwrap_err().is_corruption());
+    }
+
+    /// todb's tables carry a whole-table filter; a key it rules out is answered before the index
+    /// is searched, so a damaged index cannot even be noticed for it. A present key is never
+    /// ruled out. A table without the filter (as LevelDB writes them) reads as before.
+    #[test]
+    fn the_whole_table_filter_answers_missing_keys_without_the_index() {
+        let fs = MemFs::new();
+        let bytes = big_table(&fs, 5_000, true);
+        let table = open(&fs, &bytes, true).unwrap();
+        assert!(table.whole_filter.is_some());
+        for i in 0..5_000u32 {
+            let ikey = internal_key(format!("{i:016}").as_bytes(), 1, ValueKind::Value);
+            assert!(matches!(table.get_for_user_key(&ikey, false, false).unwrap(), PointRead::Found(..)), "{i}");
+        }
+        // Keys between the table's keys: the per-block filters alone would first search the index.
+        let missing: Vec<Vec<u8>> =
+            (0..2_000u32).map(|i| internal_key(format!("{i:015}x").as_bytes(), 1, ValueKind::Value)).collect();
+        // Without an index, only the whole-table filter can answer.
+        let mut blind = open(&fs, &bytes, true).unwrap();
+        Arc::get_mut(&mut blind).unwrap().index = Arc::new(Block::new(vec![0, 0, 0, 0], 0).unwrap());
+        let filtered = missing.iter().filter(|k| matches!(blind.get_for_user_key(k, false, false), Ok(PointRead::Filtered))).count();
+        assert!(filtered > 1_900, "{filtered} of 2000 missing keys ruled out");
+        let mut plain = open(&fs, &bytes, true).unwrap();
+        Arc::get_mut(&mut plain).unwrap().whole_filter = None;
+        for k in &missing {
+            assert!(!matches!(plain.get_for_user_key(k, false, false).unwrap(), PointRead::Found(..)));
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::engine::error::{Error, Result};
 use crate::engine::key::{compare_internal, pack_tag, user_key, ValueKind, MAX_SEQUENCE};
 use crate::engine::sstable::block_builder::BlockBuilder;
 use crate::engine::sstable::bloom::{BloomFilterPolicy, DEFAULT_BITS_PER_KEY};
-use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockBuilder};
+use crate::engine::sstable::filter_block::{filter_meta_key, FilterBlockBuilder, WHOLE_FILTER_META_KEY};
 use crate::engine::sstable::format::{block_trailer, BlockHandle, Footer, NO_COMPRESSION, SNAPPY_COMPRESSION};
 
 /// How tables are laid out. The defaults are LevelDB's.
@@ -28,6 +28,9 @@ pub struct TableOptions {
     pub compression: bool,
     /// Bloom filter bits per key, or `None` for no filter block (default `Some(10)`).
     pub bloom_bits_per_key: Option<usize>,
+    /// With a filter, also write todb's whole-table filter (`WHOLE_FILTER_META_KEY`). Off by
+    /// default, which writes exactly what LevelDB writes; databases turn it on.
+    pub whole_filter: bool,
 }
 
 impl Default for TableOptions {
@@ -37,6 +40,7 @@ impl Default for TableOptions {
             restart_interval: 16,
             compression: true,
             bloom_bits_per_key: Some(DEFAULT_BITS_PER_KEY),
+            whole_filter: false,
         }
     }
 }
@@ -136,6 +140,8 @@ pub struct TableBuilder {
     index_block: BlockBuilder,
     filter: Option<FilterBlockBuilder>,
     filter_policy: Option<BloomFilterPolicy>,
+    /// The bloom hash of each distinct user key, for the whole-table filter (with `filter`).
+    key_hashes: Vec<u32>,
     last_key: Vec<u8>,
     num_entries: u64,
     /// The handle of the last cut data block, whose index entry waits for the next key.
@@ -160,6 +166,7 @@ impl TableBuilder {
             index_block: BlockBuilder::new(1),
             filter,
             filter_policy,
+            key_hashes: Vec::new(),
             last_key: Vec::new(),
             num_entries: 0,
             pending_handle: None,
@@ -196,6 +203,9 @@ impl TableBuilder {
         }
         if let Some(f) = self.filter.as_mut() {
             f.add_key(user_key(ikey));
+            if self.opts.whole_filter && (self.num_entries == 0 || user_key(&self.last_key) != user_key(ikey)) {
+                self.key_hashes.push(BloomFilterPolicy::key_hash(user_key(ikey)));
+            }
         }
         self.last_key.clear();
         self.last_key.extend_from_slice(ikey);
@@ -236,6 +246,13 @@ impl TableBuilder {
         if let (Some(filter), Some(policy)) = (self.filter.take(), self.filter_policy) {
             let handle = self.writer.write_raw(&filter.finish(), NO_COMPRESSION)?;
             metaindex.add(&filter_meta_key(&policy), &handle.encode());
+            if self.opts.whole_filter {
+                let mut whole = Vec::new();
+                let hashes = std::mem::take(&mut self.key_hashes);
+                policy.create_filter_from_hashes(hashes.iter().copied(), hashes.len(), &mut whole);
+                let handle = self.writer.write_raw(&whole, NO_COMPRESSION)?;
+                metaindex.add(WHOLE_FILTER_META_KEY, &handle.encode());
+            }
         }
         let metaindex_handle = self.writer.write_block(&mut metaindex, self.opts.compression)?;
         if let Some(handle) = self.pending_handle.take() {

@@ -198,9 +198,9 @@ fn check_gets(table: &Table, entries: &[(Vec<u8>, Vec<u8>)], rng: &mut Rng) {
 fn multi_block_tables_match_a_model_under_every_option_set() {
     let option_sets = [
         TableOptions::default(),
-        TableOptions { block_size: 512, restart_interval: 4, ..Default::default() },
-        TableOptions { block_size: 1, restart_interval: 1, compression: false, bloom_bits_per_key: None },
-        TableOptions { block_size: 2048, compression: false, bloom_bits_per_key: Some(3), ..Default::default() },
+        TableOptions { block_size: 512, restart_interval: 4, whole_filter: true, ..Default::default() },
+        TableOptions { block_size: 1, restart_interval: 1, compression: false, bloom_bits_per_key: None, whole_filter: true },
+        TableOptions { block_size: 2048, compression: false, bloom_bits_per_key: Some(3), whole_filter: true, ..Default::default() },
     ];
     let mut rng = Rng::new(42);
     let entries = random_entries(&mut rng, 700);
