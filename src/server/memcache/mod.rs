@@ -1,6 +1,6 @@
 //! The memcache text protocol over the engine, as pure synchronous code: [`parse`] turns bytes
-//! into commands, [`exec`] carries them out and writes replies, data commands through [`group`]
-//! and [`items`] (what they do to items, over a `store::Store`).
+//! into commands, [`group`] answers what one read brought (consecutive data commands as one
+//! atomic group), [`items`] carries out data commands over a `store::Store`, [`exec`] the rest.
 //! The connection task (tokio) lives in `server::memcache_conn`; nothing here does I/O.
 //!
 //! Supported, with memcached's replies (lines end in "\r\n"; a bare "\n" is accepted too):
@@ -35,5 +35,6 @@ pub mod parse;
 mod testing;
 
 pub use exec::{encode_change, execute, Config, Outcome, Session, Stats};
+pub use group::{answer, Answered};
 pub use items::{cas_of, FLAGS_PREFIX};
 pub use parse::{parse, Command, Limits, ProtoError, StoreOp};
