@@ -141,6 +141,88 @@ test('watch: every change, from the network or JavaScript, as it happens', async
   }
 })
 
+// memcache's cas unique (src/server/memcache/items.rs cas_of): FNV-1a 64 over the value, then the
+// flags as 4 little-endian bytes; never 0.
+function casOf (value, flags) {
+  let h = 0xcbf29ce484222325n
+  for (const b of [...Buffer.from(value), flags & 255, (flags >> 8) & 255, (flags >> 16) & 255, flags >>> 24]) {
+    h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn
+  }
+  return h === 0n ? 1n : h
+}
+
+// A socket that reads until its text ends with `end`.
+function conversation () {
+  const sock = net.connect(port, '127.0.0.1')
+  let text = ''
+  sock.on('data', (d) => { text += d.toString('latin1') })
+  const until = async (end) => {
+    for (let i = 0; i < 300 && !text.endsWith(end); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.ok(text.endsWith(end), `no ${JSON.stringify(end)} at the end of ${JSON.stringify(text)}`)
+    const got = text
+    text = ''
+    return got
+  }
+  return { sock, until, text: () => text }
+}
+
+test('a pipeline in one write gets the replies and changes of the same commands sent one at a time', async () => {
+  const commands = (p) => [
+    `set ${p}a 0 0 1\r\n1\r\n`,
+    `get ${p}a\r\n`,
+    `add ${p}a 0 0 1\r\nx\r\n`,
+    `gets ${p}a\r\n`,
+    `cas ${p}a 7 0 2 ${casOf('1', 0)}\r\n22\r\n`,
+    `cas ${p}a 0 0 1 ${casOf('1', 0)}\r\nz\r\n`,
+    `incr ${p}a 5\r\n`,
+    `gets ${p}a\r\n`,
+    `delete ${p}a\r\n`,
+    `add ${p}a 0 0 1\r\nq\r\n`,
+    `set ${p}b 3 0 1 noreply\r\nb\r\n`,
+    `append ${p}b 0 0 1 noreply\r\nc\r\n`,
+    `set ${p}c 0 60 1\r\nx\r\n`,
+    `replace ${p}c 0 0 1\r\ny\r\n`,
+    `incr ${p}b 1\r\n`,
+    `touch ${p}a 0\r\n`,
+    `delete ${p}a noreply\r\n`,
+    `set ${p}line hello there\r\n`,
+    `get ${p}line ${p}b ${p}a\r\n`
+  ]
+  const watcher = conversation()
+  watcher.sock.write('watch\r\n')
+  await watcher.until('OK\r\n')
+  const c = conversation()
+  try {
+    // One at a time: `version` is no data command, so each command runs alone.
+    const version = 'VERSION todb-0.1.0\r\n'
+    let alone = ''
+    for (const cmd of commands('p1:')) {
+      c.sock.write(cmd + 'version\r\n')
+      alone += (await c.until(version)).slice(0, -version.length)
+    }
+    c.sock.write(commands('p2:').join('') + 'version\r\n')
+    const grouped = (await c.until(version)).slice(0, -version.length)
+    assert.equal(grouped.replaceAll('p2:', 'p1:'), alone)
+    assert.equal(alone, [
+      'STORED', 'VALUE p1:a 0 1', '1', 'END', 'NOT_STORED', `VALUE p1:a 0 1 ${casOf('1', 0)}`, '1', 'END',
+      'STORED', 'EXISTS', '27', `VALUE p1:a 7 2 ${casOf('27', 7)}`, '27', 'END', 'DELETED', 'STORED',
+      'CLIENT_ERROR todb does not expire items: exptime must be 0', 'NOT_STORED',
+      'CLIENT_ERROR cannot increment or decrement non-numeric value', 'TOUCHED', 'STORED',
+      'VALUE p1:line 0 11', 'hello there', 'VALUE p1:b 3 2', 'bc', 'END', ''
+    ].join('\r\n'))
+    // The watcher saw the same changes, in the same order, for both.
+    for (let i = 0; i < 300 && !watcher.text().includes('CHANGE set p2:line'); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    const changes = watcher.text().split(/(?=CHANGE )/)
+    const p1 = changes.filter((m) => m.includes(' p1:')).join('')
+    const p2 = changes.filter((m) => m.includes(' p2:')).join('')
+    assert.match(p1, /^CHANGE set p1:a 1\r\n1\r\nCHANGE set p1:a 2\r\n22\r\nCHANGE set p1:a 2\r\n27\r\nCHANGE del p1:a\r\n/)
+    assert.equal(p2.replaceAll('p2:', 'p1:'), p1)
+  } finally {
+    c.sock.destroy()
+    watcher.sock.destroy()
+  }
+})
+
 test('authentication: memcached\'s text form first, nothing before it', async () => {
   const dir = tmpDir()
   dirs.push(dir)

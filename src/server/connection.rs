@@ -23,9 +23,9 @@ use super::{Protocol, Shared};
 /// The most a client may have sent and not yet had answered (Redis's client-query-buffer-limit).
 const MAX_QUERY_BUFFER: usize = 1 << 30;
 
-/// Data commands of one pipeline answered as one group at most: bounds how long a group holds
-/// the write lock.
-const MAX_GROUP: usize = 256;
+/// Data commands of one pipeline answered as one group at most, Redis's and memcache's: bounds
+/// how long a group holds the write lock.
+pub(super) const MAX_GROUP: usize = 256;
 
 /// Accepts connections until `stop` turns true, then waits for every connection to end.
 pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {

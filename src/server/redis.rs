@@ -354,7 +354,7 @@ fn run_data_commands(
 ) {
     let mark = out.len();
     if !writes {
-        let mut store = Direct { db: &shared.db };
+        let mut store = Direct { db: &shared.db, snapshot: None };
         for cmd in cmds {
             let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_slice()).collect();
             if let Err(e) = data_command(shared, enc, &mut store, &args, out) {

@@ -3,13 +3,14 @@
 //! A command that writes runs inside `Db::write_atomic` on a [`Txn`]: its reads see the latest
 //! state plus its own earlier writes, and all of its writes become one batch, so INCR, SET NX and
 //! a whole MULTI/EXEC are atomic against every other writer, JavaScript included. A command that
-//! only reads runs on [`Direct`], with no lock at all.
+//! only reads runs on [`Direct`], with no lock at all, at one snapshot when its reads must agree.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::engine::db::LockedReader;
 use crate::engine::iter::IterBounds;
+use crate::engine::snapshot::Snapshot;
 use crate::engine::write_batch::WriteBatch;
 use crate::engine::{Db, Error, ReadOptions, Result};
 
@@ -42,11 +43,20 @@ pub trait Store {
     fn clear(&mut self) -> Result<()>;
 }
 
-/// Reads of the latest state, outside any lock. Gets try memory first; a read that needs the
-/// disk runs with the runtime told that this thread blocks.
+/// Reads outside any lock, of the latest state or of one snapshot. Gets try memory first; a read
+/// that needs the disk runs with the runtime told that this thread blocks.
 pub struct Direct<'a> {
     /// The database.
     pub db: &'a Db,
+    /// When set, every read is as of this snapshot, so that they all agree (a memcache item's
+    /// value and flags); when not, each read sees the latest state.
+    pub snapshot: Option<Snapshot>,
+}
+
+impl Direct<'_> {
+    fn options(&self, memory_only: bool) -> ReadOptions {
+        ReadOptions { fill_cache: true, memory_only, snapshot: self.snapshot.as_ref().map(Snapshot::seq) }
+    }
 }
 
 fn read_only() -> Error {
@@ -55,10 +65,9 @@ fn read_only() -> Error {
 
 impl Store for Direct<'_> {
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let fast = ReadOptions { fill_cache: true, memory_only: true, snapshot: None };
-        match self.db.get(key, &fast) {
+        match self.db.get(key, &self.options(true)) {
             Err(Error::Incomplete) => {
-                let slow = ReadOptions { fill_cache: true, ..ReadOptions::default() };
+                let slow = self.options(false);
                 super::blocking(|| self.db.get(key, &slow))
             }
             other => other,
@@ -84,9 +93,9 @@ impl Store for Direct<'_> {
         reverse: bool,
         each: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()> {
-        let db = self.db;
+        let (db, options) = (self.db, ReadOptions { fill_cache: false, ..self.options(false) });
         super::blocking(|| {
-            let mut it = db.iter(&ReadOptions::default(), reverse, IterBounds { lower, upper })?;
+            let mut it = db.iter(&options, reverse, IterBounds { lower, upper })?;
             it.seek_to_start();
             while it.valid() {
                 if !reserved(it.key()) && !each(it.key(), it.value()) {

@@ -1,6 +1,7 @@
 //! The memcache text protocol over the engine, as pure synchronous code: [`parse`] turns bytes
-//! into commands, [`exec`] carries them out and writes replies. The connection task (tokio) lives
-//! in `server::memcache_conn`; nothing here does I/O.
+//! into commands, [`group`] answers what one read brought (consecutive data commands as one
+//! atomic group), [`items`] carries out data commands over a `store::Store`, [`exec`] the rest.
+//! The connection task (tokio) lives in `server::memcache_conn`; nothing here does I/O.
 //!
 //! Supported, with memcached's replies (lines end in "\r\n"; a bare "\n" is accepted too):
 //!
@@ -17,8 +18,8 @@
 //!
 //! Differences from memcached: nothing expires, so an exptime (or flush delay) other than 0 is
 //! refused with a `CLIENT_ERROR`. Values are stored as-is, readable by Redis clients and
-//! JavaScript; nonzero flags live under a side key (`exec::FLAGS_PREFIX`). A cas unique is a hash
-//! of the value and flags, so rewriting the same value gives the same cas (see `exec::cas_of`).
+//! JavaScript; nonzero flags live under a side key (`items::FLAGS_PREFIX`). A cas unique is a hash
+//! of the value and flags, so rewriting the same value gives the same cas (see `items::cas_of`).
 //! With a password, a connection must first send memcached's text-auth form:
 //! `set <any key> 0 0 <len>\r\n<username> <password>\r\n` (any username).
 //!
@@ -27,7 +28,13 @@
 //! Key bytes outside 0x21..=0x7e, and '%', are percent-encoded as `%XX`. `unwatch` → `OK` ends it.
 
 pub mod exec;
+pub mod group;
+pub mod items;
 pub mod parse;
+#[cfg(test)]
+mod testing;
 
-pub use exec::{cas_of, encode_change, execute, Config, Outcome, Session, Stats, FLAGS_PREFIX};
+pub use exec::{encode_change, execute, Config, Outcome, Session, Stats};
+pub use group::{answer, Answered};
+pub use items::{cas_of, FLAGS_PREFIX};
 pub use parse::{parse, Command, Limits, ProtoError, StoreOp};
