@@ -20,6 +20,8 @@ pub mod info;
 pub mod memcache;
 mod memcache_conn;
 pub mod redis;
+#[cfg(test)]
+mod redis_tests;
 pub mod resp;
 pub mod scan;
 pub mod store;

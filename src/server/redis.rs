@@ -383,7 +383,11 @@ fn run_data_commands(
     });
     if let Err(e) = result {
         out.truncate(mark);
-        engine_error(enc, out, &e);
+        // EXEC answers once; a pipeline's group owes each of its commands a reply, or the
+        // client would pair every later reply with the wrong command.
+        for _ in 0..if exec { 1 } else { cmds.len() } {
+            engine_error(enc, out, &e);
+        }
     }
 }
 
