@@ -22,17 +22,13 @@ const path = require('node:path')
 const stores = require('./stores')
 const report = require('./report')
 
-const args = process.argv.slice(2)
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : fallback
-}
+const { arg, flag } = require('./args')
 const N = Number(arg('n', 1_000_000))
 const RUNS = Number(arg('runs', 3))
 const STORES = stores.parseStores(arg('stores'))
 // Generous: the slowest store's awaited one-at-a-time workloads run near 10,000 ops/s here.
 const TIMEOUT_S = Number(arg('timeout', Math.ceil(120 + N * 0.003)))
-const updateReadme = !args.includes('--no-readme')
+const updateReadme = !flag('no-readme')
 
 // One pass of one store in a child process; null if it failed or timed out.
 function pass (store) {

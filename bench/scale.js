@@ -20,12 +20,8 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const stores = require('./stores')
+const { arg } = require('./args')
 
-const args = process.argv.slice(2)
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : fallback
-}
 const N = Number(arg('n', 1_000_000))
 const RUNS = Number(arg('runs', 3))
 const WORKERS = String(arg('workers', '1,4,16')).split(',').map(Number)
